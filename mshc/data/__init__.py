@@ -1,0 +1,1 @@
+"""Dataset registry, upstream file formats, fetching and canonical tables."""
