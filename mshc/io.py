@@ -52,7 +52,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _write_with(path: Path, writer: Callable[[Path], None]) -> None:
+def _write_with(path: Path, writer: Callable[[Path], object]) -> None:
     with atomic_path(path) as tmp:
         writer(tmp)
 

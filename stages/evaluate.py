@@ -17,7 +17,9 @@ def main() -> None:
     """Evaluate one dataset with its task's protocols and write metrics/evaluate-<dataset>.json."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset", help="a key of the datasets section of params.yaml")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file")
+    parser.add_argument(
+        "--params", type=Path, default=Path("params.yaml"), help="params file"
+    )
     args = parser.parse_args()
     setup_logging()
 
@@ -27,8 +29,15 @@ def main() -> None:
 
     stage = f"evaluate@{args.dataset}"
     tags = {"dataset": args.dataset, "encoder": meta["encoder"], "ablation": "baseline"}
-    with StageRun(stage, {"evaluate": as_dict(settings), "encoder": meta["encoder"]}, Path(f"runs/evaluate-{args.dataset}.json"), tags) as run:
-        record = evaluate_dataset(manifest, tables, texts, embeddings, meta["encoder"], settings)
+    with StageRun(
+        stage,
+        {"evaluate": as_dict(settings), "encoder": meta["encoder"]},
+        Path(f"runs/evaluate-{args.dataset}.json"),
+        tags,
+    ) as run:
+        record = evaluate_dataset(
+            manifest, tables, texts, embeddings, meta["encoder"], settings
+        )
         out = Path(f"metrics/evaluate-{args.dataset}.json")
         write_json(out, record)
         run.log_metrics(record["variants"])

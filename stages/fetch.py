@@ -17,17 +17,30 @@ logger = logging.getLogger("stages.fetch")
 def main() -> None:
     """Fetch (copy from MSHC_DATA_DIR, or download) and verify every upstream file."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file")
-    parser.add_argument("--out", type=Path, default=Path("data/raw"), help="folder for the files")
+    parser.add_argument(
+        "--params", type=Path, default=Path("params.yaml"), help="params file"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("data/raw"), help="folder for the files"
+    )
     parser.add_argument("--metrics", type=Path, default=Path("metrics/fetch.json"))
-    parser.add_argument("--run-file", type=Path, default=Path("runs/fetch.json"), help="records the MLflow run id")
+    parser.add_argument(
+        "--run-file",
+        type=Path,
+        default=Path("runs/fetch.json"),
+        help="records the MLflow run id",
+    )
     args = parser.parse_args()
     setup_logging()
 
     params = FetchParams.from_params(load_params(args.params))
     data_dir = data_dir_from_env()
 
-    with StageRun("fetch", {"fetch": {"timeout_s": params.timeout_s, "files": len(params.sources)}}, args.run_file) as run:
+    with StageRun(
+        "fetch",
+        {"fetch": {"timeout_s": params.timeout_s, "files": len(params.sources)}},
+        args.run_file,
+    ) as run:
         report = fetch(params, args.out, data_dir)
         record = {
             "mode": report.mode,
@@ -37,8 +50,18 @@ def main() -> None:
             "missing_optional_count": len(report.missing_optional),
         }
         write_json(args.metrics, record)
-        run.log_metrics({"file_count": len(report.files), "missing_optional_count": len(report.missing_optional)})
-    logger.info("fetched %d files (%s); optional files missing: %s", len(report.files), report.mode, report.missing_optional or "none")
+        run.log_metrics(
+            {
+                "file_count": len(report.files),
+                "missing_optional_count": len(report.missing_optional),
+            }
+        )
+    logger.info(
+        "fetched %d files (%s); optional files missing: %s",
+        len(report.files),
+        report.mode,
+        report.missing_optional or "none",
+    )
 
 
 if __name__ == "__main__":

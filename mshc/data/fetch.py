@@ -72,8 +72,12 @@ class FetchParams:
                         source=str(source),
                         name=str(name),
                         url=check_type(entry.get("url"), str, f"{key}.url"),
-                        sha256=check_type(entry.get("sha256"), (str, type(None)), f"{key}.sha256"),
-                        optional=check_type(entry.get("optional", False), bool, f"{key}.optional"),
+                        sha256=check_type(
+                            entry.get("sha256"), (str, type(None)), f"{key}.sha256"
+                        ),
+                        optional=check_type(
+                            entry.get("optional", False), bool, f"{key}.optional"
+                        ),
                     )
                 )
         timeout = float(check_type(raw.get("timeout_s", 60), float, "fetch.timeout_s"))
@@ -131,11 +135,16 @@ def _check_hash(file: UpstreamFile, path: Path, origin: str) -> str:
 
 def _download(url: str, dest: Path, timeout: float) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "mshc-fetch"})
-    with urllib.request.urlopen(request, timeout=timeout) as response, dest.open("wb") as out:
+    with (
+        urllib.request.urlopen(request, timeout=timeout) as response,
+        dest.open("wb") as out,
+    ):
         shutil.copyfileobj(response, out)
 
 
-def _bring(file: UpstreamFile, dest: Path, data_dir: Path | None, timeout: float) -> str | None:
+def _bring(
+    file: UpstreamFile, dest: Path, data_dir: Path | None, timeout: float
+) -> str | None:
     """Copy or download one file to `dest`; return where it came from, or None if absent."""
     if data_dir is not None:
         origin = data_dir / file.relative
@@ -164,7 +173,11 @@ def check_available(files: tuple[UpstreamFile, ...], data_dir: Path | None) -> N
     """
     if data_dir is None:
         return
-    missing = [f.relative for f in files if not f.optional and not (data_dir / f.relative).is_file()]
+    missing = [
+        f.relative
+        for f in files
+        if not f.optional and not (data_dir / f.relative).is_file()
+    ]
     if missing:
         raise FileNotFoundError(
             f"{DATA_DIR_ENV}={data_dir} lacks {', '.join(missing)}; copy them there "
@@ -193,7 +206,9 @@ def fetch(params: FetchParams, out_dir: Path, data_dir: Path | None) -> FetchRep
             dest.parent.mkdir(parents=True, exist_ok=True)
             origin = _bring(file, dest, data_dir, params.timeout_s)
             if origin is None:
-                logger.warning("optional file %s is not available; skipped", file.relative)
+                logger.warning(
+                    "optional file %s is not available; skipped", file.relative
+                )
                 report.missing_optional.append(file.relative)
                 continue
             digest = _check_hash(file, dest, origin)

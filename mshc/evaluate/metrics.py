@@ -39,7 +39,9 @@ def paired_cosine(u: FloatArray, v: FloatArray) -> npt.NDArray[np.float64]:
     return dot / np.where(norms == 0, 1, norms)
 
 
-def sts_correlations(u: FloatArray, v: FloatArray, gold: npt.ArrayLike) -> dict[str, float]:
+def sts_correlations(
+    u: FloatArray, v: FloatArray, gold: npt.ArrayLike
+) -> dict[str, float]:
     """Return Spearman and Pearson correlation (x100) of pair cosines with gold scores."""
     cosine = paired_cosine(u, v)
     gold_arr = np.asarray(gold, dtype=np.float64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +37,9 @@ class EmbeddingLookup:
         name: a name unique to this variant, since mteb keys its caches by it.
     """
 
-    def __init__(self, texts: Iterable[str], embeddings: npt.NDArray[np.float32], name: str) -> None:
+    def __init__(
+        self, texts: Iterable[str], embeddings: npt.NDArray[np.float32], name: str
+    ) -> None:
         self.index = {text: i for i, text in enumerate(texts)}
         self.embeddings = embeddings
         self.name = name
@@ -45,7 +47,7 @@ class EmbeddingLookup:
     @property
     def mteb_model_meta(self) -> Any:
         """The mteb `ModelMeta` of this variant."""
-        from mteb.models.model_meta import ModelMeta
+        from mteb.models.model_meta import ModelMeta, ScoringFunction
 
         return ModelMeta(
             loader=None,
@@ -61,14 +63,23 @@ class EmbeddingLookup:
             open_weights=None,
             public_training_code=None,
             public_training_data=None,
-            similarity_fn_name="cosine",
+            similarity_fn_name=ScoringFunction.COSINE,
             framework=["NumPy"],
             reference=None,
             use_instructions=False,
             training_datasets=None,
         )
 
-    def encode(self, inputs: Any, *, task_metadata: Any, hf_split: str, hf_subset: str, prompt_type: Any = None, **kwargs: Any) -> npt.NDArray[np.float32]:
+    def encode(
+        self,
+        inputs: Any,
+        *,
+        task_metadata: Any,
+        hf_split: str,
+        hf_subset: str,
+        prompt_type: Any = None,
+        **kwargs: Any,
+    ) -> npt.NDArray[np.float32]:
         """Return the stored rows for the texts of every batch in `inputs`.
 
         Raises:
@@ -89,8 +100,12 @@ class EmbeddingLookup:
         """Return the cosine similarity matrix of two batches of embeddings."""
         import torch
 
-        a = torch.nn.functional.normalize(torch.as_tensor(a, dtype=torch.float32), dim=-1)
-        b = torch.nn.functional.normalize(torch.as_tensor(b, dtype=torch.float32), dim=-1)
+        a = torch.nn.functional.normalize(
+            torch.as_tensor(a, dtype=torch.float32), dim=-1
+        )
+        b = torch.nn.functional.normalize(
+            torch.as_tensor(b, dtype=torch.float32), dim=-1
+        )
         return a @ b.T
 
     def similarity_pairwise(self, a: Any, b: Any) -> Any:
@@ -102,7 +117,9 @@ class EmbeddingLookup:
         return torch.nn.functional.cosine_similarity(a, b, dim=-1)
 
 
-def _custom_metadata(name: str, kind: str, main_score: str) -> Any:
+def _custom_metadata(
+    name: str, kind: Literal["STS", "PairClassification"], main_score: str
+) -> Any:
     from mteb.abstasks.task_metadata import TaskMetadata
 
     return TaskMetadata(
@@ -172,7 +189,9 @@ def build_task(dataset: str, task: str, table: pd.DataFrame) -> Any | None:
                 "label": [KLUE_NLI_IDS[x] for x in table["label"]],
             }
         else:
-            columns = {c: table[c].tolist() for c in ("sentence1", "sentence2", "score")}
+            columns = {
+                c: table[c].tolist() for c in ("sentence1", "sentence2", "score")
+            }
         mteb_task.dataset = DatasetDict({split: Dataset.from_dict(dict(columns))})
         mteb_task.dataset_transform()
         mteb_task.data_loaded = True
@@ -181,7 +200,15 @@ def build_task(dataset: str, task: str, table: pd.DataFrame) -> Any | None:
         from mteb.abstasks.sts import AbsTaskSTS
 
         low, high = float(table["score"].min()), float(table["score"].max())
-        cls = type("LocalSTS", (AbsTaskSTS,), {"metadata": _custom_metadata(dataset, "STS", "cosine_spearman"), "min_score": low, "max_score": high})
+        cls = type(
+            "LocalSTS",
+            (AbsTaskSTS,),
+            {
+                "metadata": _custom_metadata(dataset, "STS", "cosine_spearman"),
+                "min_score": low,
+                "max_score": high,
+            },
+        )
         mteb_task = cls()
         columns = {c: table[c].tolist() for c in ("sentence1", "sentence2", "score")}
         mteb_task.dataset = DatasetDict({"test": Dataset.from_dict(dict(columns))})
@@ -190,12 +217,19 @@ def build_task(dataset: str, task: str, table: pd.DataFrame) -> Any | None:
     if task == "pair-classification":
         labels = binary_pair_labels(table["label"])
         if labels is None:
-            logger.warning("dataset %s: labels are neither NLI nor 0/1, so mteb's max AP is skipped", dataset)
+            logger.warning(
+                "dataset %s: labels are neither NLI nor 0/1, so mteb's max AP is skipped",
+                dataset,
+            )
             return None
         from mteb.abstasks.pair_classification import AbsTaskPairClassification
 
         keep = labels >= 0
-        cls = type("LocalPairClassification", (AbsTaskPairClassification,), {"metadata": _custom_metadata(dataset, "PairClassification", "max_ap")})
+        cls = type(
+            "LocalPairClassification",
+            (AbsTaskPairClassification,),
+            {"metadata": _custom_metadata(dataset, "PairClassification", "max_ap")},
+        )
         mteb_task = cls()
         rows = {
             "sentence1": table["premise"][keep].tolist(),

@@ -74,27 +74,48 @@ class Vectors:
 
 
 def _score_sts(table: pd.DataFrame, vectors: Vectors) -> dict[str, float]:
-    return metrics.sts_correlations(vectors.of(table["sentence1"]), vectors.of(table["sentence2"]), table["score"])
+    return metrics.sts_correlations(
+        vectors.of(table["sentence1"]), vectors.of(table["sentence2"]), table["score"]
+    )
 
 
-def _score_pairs(tables: dict[str, pd.DataFrame], vectors: Vectors, params: EvaluateParams) -> dict[str, float]:
+def _score_pairs(
+    tables: dict[str, pd.DataFrame], vectors: Vectors, params: EvaluateParams
+) -> dict[str, float]:
     out: dict[str, float] = {}
     if "train" not in tables:
         return out
     train, test = tables["train"], tables["test"]
-    xt = metrics.pair_features(vectors.of(train["premise"]), vectors.of(train["hypothesis"]))
-    xq = metrics.pair_features(vectors.of(test["premise"]), vectors.of(test["hypothesis"]))
+    xt = metrics.pair_features(
+        vectors.of(train["premise"]), vectors.of(train["hypothesis"])
+    )
+    xq = metrics.pair_features(
+        vectors.of(test["premise"]), vectors.of(test["hypothesis"])
+    )
     out["probe_accuracy"] = metrics.probe_accuracy(
-        xt, train["label"], xq, test["label"], params.probe_c, params.probe_max_iter, params.seed
+        xt,
+        train["label"],
+        xq,
+        test["label"],
+        params.probe_c,
+        params.probe_max_iter,
+        params.seed,
     )
     return out
 
 
-def _score_classification(tables: dict[str, pd.DataFrame], vectors: Vectors, params: EvaluateParams) -> dict[str, float]:
+def _score_classification(
+    tables: dict[str, pd.DataFrame], vectors: Vectors, params: EvaluateParams
+) -> dict[str, float]:
     train, test = tables["train"], tables["test"]
     accuracy = metrics.probe_accuracy(
-        vectors.of(train["text"]), train["label"], vectors.of(test["text"]), test["label"],
-        params.probe_c, params.probe_max_iter, params.seed,
+        vectors.of(train["text"]),
+        train["label"],
+        vectors.of(test["text"]),
+        test["label"],
+        params.probe_c,
+        params.probe_max_iter,
+        params.seed,
     )
     return {"accuracy": accuracy}
 
@@ -115,7 +136,9 @@ def score_variant(
     test = tables["test"]
     mteb_task = build_task(dataset, task, test) if task != "classification" else None
     if mteb_task is not None:
-        raw = run_task(mteb_task, EmbeddingLookup(vectors.texts, vectors.matrix, model_name))
+        raw = run_task(
+            mteb_task, EmbeddingLookup(vectors.texts, vectors.matrix, model_name)
+        )
         if task == "sts":
             scores["spearman_cosine"] = 100 * raw["cosine_spearman"]
             scores["pearson_cosine"] = 100 * raw["cosine_pearson"]
@@ -152,23 +175,34 @@ def evaluate_dataset(
         else:
             matrix = metrics.truncate(embeddings, variant.dim)
         name = f"mshc/{encoder}/{dataset}/{variant.name}"
-        scores = score_variant(dataset, task, tables, Vectors(texts, matrix), name, params)
+        scores = score_variant(
+            dataset, task, tables, Vectors(texts, matrix), name, params
+        )
         row: dict[str, float] = {
             "dim": variant.dim,
             "bits_per_vector": variant.bits_per_vector,
             "bytes_per_vector": variant.bits_per_vector / 8,
-            "compression_ratio": metrics.compression_ratio(full_dim, variant.bits_per_vector),
+            "compression_ratio": metrics.compression_ratio(
+                full_dim, variant.bits_per_vector
+            ),
             **scores,
         }
         rows[variant.name] = row
-        logger.info("%s/%s: %s", dataset, variant.name, {k: round(v, 2) for k, v in scores.items()})
+        logger.info(
+            "%s/%s: %s",
+            dataset,
+            variant.name,
+            {k: round(v, 2) for k, v in scores.items()},
+        )
     _add_retention(rows, MAIN_SCORE[task])
     return {
         "dataset": dataset,
         "task": task,
         "encoder": encoder,
         "full_dim": full_dim,
-        "main_score": MAIN_SCORE[task] if MAIN_SCORE[task] in rows["full"] else _first_score(rows["full"]),
+        "main_score": MAIN_SCORE[task]
+        if MAIN_SCORE[task] in rows["full"]
+        else _first_score(rows["full"]),
         "protocols": {k: v for k, v in PROTOCOLS.items() if k in rows["full"]},
         "test_rows": len(tables["test"]),
         "train_rows": len(tables["train"]) if "train" in tables else 0,
@@ -193,5 +227,3 @@ def _add_retention(rows: dict[str, dict[str, float]], main: str) -> None:
                 row[f"retention_{key}"] = metrics.retention(row[key], full[key])
         row["score"] = row[main]
         row["retention"] = row[f"retention_{main}"]
-
-

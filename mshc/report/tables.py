@@ -27,7 +27,9 @@ def load_records(folder: Path) -> list[dict[str, Any]]:
     """
     paths = sorted(folder.glob("evaluate-*.json"))
     if not paths:
-        raise FileNotFoundError(f"no evaluate-*.json in {folder}; run 'dvc repro' first")
+        raise FileNotFoundError(
+            f"no evaluate-*.json in {folder}; run 'dvc repro' first"
+        )
     return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
 
 
@@ -66,12 +68,23 @@ def _variant_order(name: str) -> tuple[int, int]:
 
 def wide_table(table: pd.DataFrame) -> pd.DataFrame:
     """Return one row per variant and one "score (retention %)" column per dataset metric."""
-    table = table.assign(column=table["dataset"] + " " + table["metric"].map(METRIC_LABELS))
-    table = table.assign(cell=[f"{v:.2f} ({r:.1f}%)" for v, r in zip(table["value"], table["retention"], strict=True)])
+    table = table.assign(
+        column=table["dataset"] + " " + table["metric"].map(METRIC_LABELS)
+    )
+    table = table.assign(
+        cell=[
+            f"{v:.2f} ({r:.1f}%)"
+            for v, r in zip(table["value"], table["retention"], strict=True)
+        ]
+    )
     index = ["variant", "dim", "bits_per_vector", "compression_ratio"]
-    wide = table.pivot_table(index=index, columns="column", values="cell", aggfunc="first").reset_index()
+    wide = table.pivot_table(
+        index=index, columns="column", values="cell", aggfunc="first"
+    ).reset_index()
     wide.columns.name = None
-    wide = wide.iloc[sorted(range(len(wide)), key=lambda i: _variant_order(wide["variant"].iloc[i]))]
+    wide = wide.iloc[
+        sorted(range(len(wide)), key=lambda i: _variant_order(wide["variant"].iloc[i]))
+    ]
     wide["compression_ratio"] = [f"{r:g}x" for r in wide["compression_ratio"]]
     return wide.reset_index(drop=True)
 
@@ -94,7 +107,9 @@ def markdown(records: Sequence[dict[str, Any]], title: str) -> str:
     ]
     for record in records:
         train = f", train rows {record['train_rows']}" if record["train_rows"] else ""
-        lines.append(f"- **{record['dataset']}** ({record['task']}, test rows {record['test_rows']}{train}):")
+        lines.append(
+            f"- **{record['dataset']}** ({record['task']}, test rows {record['test_rows']}{train}):"
+        )
         for metric, protocol in record["protocols"].items():
             lines.append(f"  - {METRIC_LABELS[metric]}: {protocol}")
     lines += [
@@ -109,5 +124,8 @@ def markdown(records: Sequence[dict[str, Any]], title: str) -> str:
 def _markdown_table(table: pd.DataFrame) -> str:
     header = "| " + " | ".join(str(c) for c in table.columns) + " |"
     rule = "|" + "|".join("---" for _ in table.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(str(v) for v in row) + " |"
+        for row in table.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *body])

@@ -35,7 +35,15 @@ def setup_logging(verbose: bool = False) -> None:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
-    for noisy in ("mteb", "datasets", "httpx", "urllib3", "alembic", "mlflow", "sentence_transformers"):
+    for noisy in (
+        "mteb",
+        "datasets",
+        "httpx",
+        "urllib3",
+        "alembic",
+        "mlflow",
+        "sentence_transformers",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -54,7 +62,11 @@ def git_commit(root: Path) -> str:
     """Return the commit checked out at `root`, or "unknown" outside git."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -100,7 +112,13 @@ class StageRun:
         tags: extra tags, such as the dataset.
     """
 
-    def __init__(self, stage: str, params: Mapping[str, Any], run_file: Path, tags: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        stage: str,
+        params: Mapping[str, Any],
+        run_file: Path,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
         self.stage = stage
         self.params = dict(params)
         self.run_file = run_file
@@ -118,7 +136,11 @@ class StageRun:
         uri = tracking_uri(self.root)
         mlflow.set_tracking_uri(uri)
         mlflow.set_experiment(EXPERIMENT)
-        tags = {"dvc_stage": self.stage, "git_commit": git_commit(self.root), **self.tags}
+        tags = {
+            "dvc_stage": self.stage,
+            "git_commit": git_commit(self.root),
+            **self.tags,
+        }
         name = f"{self.stage}-{params_hash(self.params)}"
         self.run = mlflow.start_run(run_name=name, tags=tags)
         mlflow.log_params({k: str(v)[:6000] for k, v in flatten(self.params).items()})
@@ -137,7 +159,12 @@ class StageRun:
 
         mlflow.log_artifact(str(path))
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         import mlflow
 
         if kind is None:
