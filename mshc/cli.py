@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from mshc.config import EncodeParams, EvaluateParams, load_params
-from mshc.data.fetch import FetchParams
+from mshc.data.fetch import FetchParams, data_dir_from_env
 from mshc.data.formats import GENERIC_FORMATS
 from mshc.data.prepare import PrepareParams
 from mshc.data.registry import BUILTIN_DATASETS, all_dataset_params
@@ -57,6 +57,11 @@ def merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
 def _cmd_check(args: argparse.Namespace) -> int:
     for line in check_params(load_params(args.params)):
         sys.stdout.write(line + "\n")
+    data_dir = data_dir_from_env()
+    source = (
+        f"copied from {data_dir}" if data_dir else "downloaded (MSHC_DATA_DIR unset)"
+    )
+    sys.stdout.write(f"data: {source}\n")
     sys.stdout.write(f"{args.params}: valid\n")
     return 0
 

@@ -78,6 +78,19 @@ def check_positive_int(value: Any, key: str, allow_none: bool = False) -> int | 
     return cast(int, value)
 
 
+def check_seed(value: Any, key: str) -> int:
+    """Return `value` if it is an integer >= 0, the range numpy and scikit-learn accept.
+
+    Raises:
+        TypeError: the value is not an integer.
+        ValueError: the value is negative.
+    """
+    check_type(value, int, key)
+    if value < 0:
+        raise ValueError(f"{key}={value} must be 0 or more")
+    return cast(int, value)
+
+
 def check_keys(section: Mapping[str, Any], allowed: Iterable[str], key: str) -> None:
     """Raise a ValueError for any key of `section` not in `allowed`."""
     known = set(allowed)
@@ -212,5 +225,5 @@ class EvaluateParams:
                 ),
             ),
             probe_c=c,
-            seed=check_type(raw.get("seed", 0), int, "evaluate.seed"),
+            seed=check_seed(raw.get("seed", 0), "evaluate.seed"),
         )

@@ -155,6 +155,7 @@ def _bring(
     try:
         _download(file.url, dest, timeout)
     except (urllib.error.URLError, TimeoutError, OSError) as error:
+        dest.unlink(missing_ok=True)
         if file.optional:
             logger.warning("could not download optional %s: %s", file.url, error)
             return None

@@ -143,31 +143,38 @@ def _json_list_rows(path: Path) -> RawRows:
     """Yield the objects of a JSON list with the line where each one starts.
 
     Raises:
-        ValueError: the file is not a JSON list; the message gives the line.
+        ValueError: the file is not a complete JSON list; the message gives the line.
     """
     text = path.read_text(encoding="utf-8")
-    decoder = json.JSONDecoder()
-    pos = _skip_space(text, 0)
-    if not text.startswith("[", pos):
+    if not text.lstrip().startswith("["):
         raise ValueError(
-            f"{path}:1: expected a JSON list of objects; check that the file is complete"
+            f"{path}:1: expected a JSON list of objects; the file is not one (an "
+            f"error page saved by a failed download, perhaps), so fetch it again"
         )
-    pos = _skip_space(text, pos + 1)
-    while pos < len(text) and text[pos] != "]":
+    # Parse the whole file first, so that a truncated or damaged file fails with
+    # the line of the damage instead of yielding the items before it.
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path}:{error.lineno}: invalid JSON ({error.msg}); the file is damaged "
+            f"or incomplete, so fetch it again"
+        ) from error
+    if not isinstance(items, list):
+        raise ValueError(
+            f"{path}:1: expected a JSON list of objects, found {type(items).__name__}"
+        )
+    # A second pass over the valid text finds the line where each item starts.
+    decoder = json.JSONDecoder()
+    pos = _skip_space(text, text.index("[") + 1)
+    for item in items:
         line = text.count("\n", 0, pos) + 1
-        try:
-            item, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as error:
-            raise ValueError(
-                f"{path}:{error.lineno}: invalid JSON ({error.msg}); the file is damaged, fetch it again"
-            ) from error
+        pos = _skip_space(text, decoder.raw_decode(text, pos)[1])
+        pos = _skip_space(text, pos + 1) if text.startswith(",", pos) else pos
         if isinstance(item, dict):
             yield line, item, ""
         else:
             yield line, None, f"expected a JSON object, found {type(item).__name__}"
-        pos = _skip_space(text, pos)
-        if text.startswith(",", pos):
-            pos = _skip_space(text, pos + 1)
 
 
 def _skip_space(text: str, pos: int) -> int:

@@ -11,7 +11,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from mshc.config import check_keys, check_type, section
+from mshc.config import check_keys, check_seed, check_type, section
 from mshc.data.formats import BadRow, parse_file
 from mshc.data.registry import SPLITS, DatasetParams
 
@@ -42,7 +42,7 @@ class PrepareParams:
         if max_bad < 0:
             raise ValueError(f"prepare.max_bad_rows={max_bad} must be 0 or more")
         return cls(
-            seed=check_type(raw.get("seed", 0), int, "prepare.seed"),
+            seed=check_seed(raw.get("seed", 0), "prepare.seed"),
             max_bad_rows=max_bad,
         )
 

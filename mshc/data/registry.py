@@ -139,7 +139,7 @@ def _custom_dataset(name: str, raw: Mapping[str, Any]) -> DatasetParams:
     fmt = check_type(raw.get("format"), str, f"{key}.format")
     if fmt not in GENERIC_FORMATS:
         raise unknown_name_error("format", fmt, f"{key}.format", GENERIC_FORMATS)
-    if "test" not in raw:
+    if raw.get("test") is None:
         raise ValueError(
             f"{key} has no 'test' file; set {key}.test to the path of the file to score"
         )
@@ -194,9 +194,10 @@ def dataset_params(name: str, raw: Any) -> DatasetParams:
         )
     if "task" not in raw:
         error = unknown_name_error("dataset", name, "datasets", BUILTIN_DATASETS)
+        end = "" if str(error).endswith("?") else "."
         raise ValueError(
-            f"{error}. To register your own data, give {key}.task, {key}.format and "
-            f"{key}.test (see the README)"
+            f"{error}{end} To register your own data instead, give {key}.task, "
+            f"{key}.format and {key}.test (see the README)"
         )
     return _custom_dataset(name, raw)
 
