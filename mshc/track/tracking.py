@@ -23,6 +23,9 @@ from mshc.io import repo_root, write_json
 
 logger = logging.getLogger(__name__)
 
+# MLflow 3 sends usage telemetry unless told not to; mshc runs offline by default.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
 EXPERIMENT = "mshc"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
 
@@ -94,6 +97,26 @@ def numeric_metrics(data: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
+def _ensure_experiment(root: Path, server_chosen: bool) -> None:
+    """Select the `mshc` experiment, creating it on first use.
+
+    With the default SQLite store, MLflow would put artefacts in `./mlruns` below
+    the working directory, which for a queued DVC experiment is a temporary copy.
+    The experiment is therefore created with its artefacts under the repository.
+    A store given by `MLFLOW_TRACKING_URI` (`server_chosen`) keeps its own location.
+    """
+    import mlflow
+
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+        location = None if server_chosen else (root / "mlartifacts").as_uri()
+        try:
+            mlflow.create_experiment(EXPERIMENT, artifact_location=location)
+        except mlflow.exceptions.MlflowException:
+            # Another stage, run in parallel by `dvc queue start -j N`, created it first.
+            logger.debug("experiment %s was created by another process", EXPERIMENT)
+    mlflow.set_experiment(EXPERIMENT)
+
+
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -133,9 +156,11 @@ class StageRun:
         # KeyboardInterrupt lets __exit__ close the run as KILLED.
         signal.signal(signal.SIGTERM, _raise_interrupt)
 
+        # Read before set_tracking_uri, which exports MLFLOW_TRACKING_URI itself.
+        server_chosen = bool(os.environ.get(TRACKING_ENV))
         uri = tracking_uri(self.root)
         mlflow.set_tracking_uri(uri)
-        mlflow.set_experiment(EXPERIMENT)
+        _ensure_experiment(self.root, server_chosen)
         tags = {
             "dvc_stage": self.stage,
             "git_commit": git_commit(self.root),

@@ -81,3 +81,20 @@ def test_flatten_and_numeric_metrics() -> None:
     record = {"a": {"b": 1, "c": {"d": 2.5}}, "flag": True, "name": "x"}
     assert flatten(record) == {"a.b": 1, "a.c.d": 2.5, "flag": True, "name": "x"}
     assert numeric_metrics(record) == {"a.b": 1.0, "a.c.d": 2.5}
+
+
+def test_default_store_keeps_artifacts_in_repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    (root / "stages").mkdir(parents=True)
+    (root / "dvc.yaml").write_text("stages: {}\n", encoding="utf-8")
+    monkeypatch.chdir(root / "stages")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    artifact = root / "table.md"
+    artifact.write_text("| a |\n", encoding="utf-8")
+    with StageRun("report", {}, root / "runs" / "report.json") as run:
+        run.log_artifact(artifact)
+    stored = list((root / "mlartifacts").glob("*/artifacts/table.md"))
+    assert len(stored) == 1
+    assert not (root / "stages" / "mlruns").exists()
