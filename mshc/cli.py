@@ -14,9 +14,9 @@ import yaml
 from mshc.config import EncodeParams, EvaluateParams, load_params
 from mshc.data.fetch import FetchParams, data_dir_from_env
 from mshc.data.formats import GENERIC_FORMATS
-from mshc.data.prepare import PrepareParams
+from mshc.data.prepare import PrepareParams, check_files
 from mshc.data.registry import BUILTIN_DATASETS, all_dataset_params
-from mshc.io import write_text
+from mshc.io import repo_root, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,10 @@ def merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
 def _cmd_check(args: argparse.Namespace) -> int:
     for line in check_params(load_params(args.params)):
         sys.stdout.write(line + "\n")
+    root = repo_root(args.params.resolve().parent)
+    for dataset in all_dataset_params(load_params(args.params)).values():
+        if not dataset.builtin:
+            check_files(dataset, Path("data/raw"), root)
     data_dir = data_dir_from_env()
     source = (
         f"copied from {data_dir}" if data_dir else "downloaded (MSHC_DATA_DIR unset)"

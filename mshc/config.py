@@ -74,7 +74,8 @@ def check_positive_int(value: Any, key: str, allow_none: bool = False) -> int | 
         return None
     check_type(value, (int, type(None)) if allow_none else int, key)
     if value < 1:
-        raise ValueError(f"{key}={value} must be at least 1")
+        hint = ", or null to keep every row" if allow_none else ""
+        raise ValueError(f"{key}={value} must be at least 1{hint}")
     return cast(int, value)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mshc.config import EncodeParams, as_dict, load_params
 from mshc.data.prepare import load_prepared
+from mshc.data.registry import get_dataset_params
 from mshc.encode import Encoder
 from mshc.encode.store import encode_texts, unique_texts, write_embeddings
 from mshc.io import write_json
@@ -26,7 +27,9 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging()
 
-    settings = EncodeParams.from_params(load_params(args.params))
+    params = load_params(args.params)
+    get_dataset_params(params, args.dataset)
+    settings = EncodeParams.from_params(params)
     manifest, tables = load_prepared(Path("data/prepared") / args.dataset)
     encoder = Encoder(
         settings.backend,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mshc.config import EvaluateParams, as_dict, load_params
 from mshc.data.prepare import load_prepared
+from mshc.data.registry import get_dataset_params
 from mshc.encode.store import load_embeddings
 from mshc.evaluate.runner import evaluate_dataset
 from mshc.io import write_json
@@ -23,7 +24,9 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging()
 
-    settings = EvaluateParams.from_params(load_params(args.params))
+    params = load_params(args.params)
+    get_dataset_params(params, args.dataset)
+    settings = EvaluateParams.from_params(params)
     manifest, tables = load_prepared(Path("data/prepared") / args.dataset)
     texts, embeddings, meta = load_embeddings(Path("data/embeddings") / args.dataset)
 

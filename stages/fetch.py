@@ -1,4 +1,8 @@
-"""dvc.yaml stage `fetch`: bring the upstream files of every source into data/raw/."""
+"""dvc.yaml stage `fetch`: bring the upstream files of every source into data/raw/.
+
+Files are copied from $MSHC_DATA_DIR when it is set, else downloaded from the URLs
+in params.yaml; either way their SHA-256 is checked when params give one.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,21 @@ logger = logging.getLogger("stages.fetch")
 
 def main() -> None:
     """Fetch (copy from MSHC_DATA_DIR, or download) and verify every upstream file."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--params", type=Path, default=Path("params.yaml"), help="params file"
     )
     parser.add_argument(
         "--out", type=Path, default=Path("data/raw"), help="folder for the files"
     )
-    parser.add_argument("--metrics", type=Path, default=Path("metrics/fetch.json"))
+    parser.add_argument(
+        "--metrics",
+        type=Path,
+        default=Path("metrics/fetch.json"),
+        help="file hashes and sizes",
+    )
     parser.add_argument(
         "--run-file",
         type=Path,

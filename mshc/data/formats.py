@@ -287,6 +287,28 @@ FORMATS: dict[str, Format] = {
 GENERIC_FORMATS = ("csv", "tsv", "jsonl")
 
 
+def read_header(path: Path, fmt: str) -> list[str] | None:
+    """Return the column names of a generic-format file, or None when unknown.
+
+    For csv and tsv this is the header line; for jsonl, the keys of the first
+    object. A file whose first record cannot be read returns None, and the row
+    parser then reports it by line.
+    """
+    with path.open(encoding="utf-8", newline="") as handle:
+        if fmt == "csv":
+            return next(csv.reader(handle), None)
+        first = handle.readline()
+        if fmt == "tsv":
+            return first.rstrip("\r\n").split("\t")
+        while first and not first.strip():
+            first = handle.readline()
+    try:
+        item = json.loads(first)
+    except json.JSONDecodeError:
+        return None
+    return list(item) if isinstance(item, dict) else None
+
+
 def _column_mapper(
     task: Task, columns: Mapping[str, str]
 ) -> Callable[[Record], Record]:

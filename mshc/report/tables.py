@@ -106,7 +106,12 @@ def markdown(records: Sequence[dict[str, Any]], title: str) -> str:
         "",
     ]
     for record in records:
-        train = f", train rows {record['train_rows']}" if record["train_rows"] else ""
+        files = record.get("files", {})
+        train = ""
+        if record["train_rows"]:
+            train = f", train rows {record['train_rows']}"
+            if files.get("train"):
+                train += f" from {' + '.join(files['train'])}"
         lines.append(
             f"- **{record['dataset']}** ({record['task']}, test rows {record['test_rows']}{train}):"
         )

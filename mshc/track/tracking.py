@@ -76,6 +76,21 @@ def git_commit(root: Path) -> str:
     return out.stdout.strip()
 
 
+def git_dirty(root: Path) -> bool:
+    """Return whether tracked files at `root` differ from the commit (False outside git)."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return bool(out.stdout.strip())
+
+
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Flatten nested mappings to dotted keys."""
     out: dict[str, Any] = {}
@@ -164,6 +179,7 @@ class StageRun:
         tags = {
             "dvc_stage": self.stage,
             "git_commit": git_commit(self.root),
+            "git_dirty": str(git_dirty(self.root)).lower(),
             **self.tags,
         }
         name = f"{self.stage}-{params_hash(self.params)}"

@@ -337,3 +337,55 @@ def test_params_unknown_key_raises():
 def test_params_negative_seed_raises():
     with pytest.raises(ValueError, match=r"prepare\.seed"):
         PrepareParams.from_params({"prepare": {"seed": -1}})
+
+
+@pytest.mark.parametrize("fmt, header", [("csv", "리뷰,별점"), ("tsv", "리뷰\t별점")])
+def test_custom_missing_column_names_header(tmp_path, fmt, header):
+    write(
+        tmp_path / "data" / "custom" / f"test.{fmt}",
+        [header, "좋다,1".replace(",", "\t" if fmt == "tsv" else ",")],
+    )
+    dataset = dataset_params(
+        "mine",
+        {
+            "task": "classification",
+            "format": fmt,
+            "train": f"data/custom/test.{fmt}",
+            "test": f"data/custom/test.{fmt}",
+            "columns": {"text": "리뷰", "label": "stars"},
+        },
+    )
+    message = re.escape(
+        "(datasets.mine.train) has no column 'stars' (for label); its columns are "
+        "리뷰, 별점. Fix datasets.mine.columns"
+    )
+
+    with pytest.raises(ValueError, match=message):
+        prepare(dataset, PrepareParams(0, 0), tmp_path / "data" / "raw", tmp_path)
+
+
+def test_custom_jsonl_missing_column(tmp_path):
+    write(tmp_path / "test.jsonl", ['{"s1": "가", "s2": "나", "score": 1.0}'])
+    dataset = dataset_params(
+        "pairs",
+        {
+            "task": "sts",
+            "format": "jsonl",
+            "test": "test.jsonl",
+            "columns": {"sentence1": "s1"},
+        },
+    )
+
+    with pytest.raises(
+        ValueError, match=r"has no column 'sentence2' \(for sentence2\)"
+    ):
+        prepare(dataset, PrepareParams(0, 0), tmp_path / "raw", tmp_path)
+
+
+def test_bad_row_error_says_one_row(root):
+    lines = nsmc_lines(6)
+    lines[2] = "9001\t평점이 2점이다\t2"
+    write(root / "data" / "raw" / "nsmc" / "ratings_train.txt", lines)
+
+    with pytest.raises(ValueError, match=r"^1 malformed row in dataset 'nsmc'"):
+        run_nsmc(root)
