@@ -16,7 +16,7 @@ import pandas as pd
 
 
 def repo_root(start: Path | None = None) -> Path:
-    """Return the folder that holds `dvc.yaml`, searching upwards from `start`.
+    """Return the folder that contains `dvc.yaml`, searching upwards from `start`.
 
     Experiments queued with `dvc exp run --queue` run in a copy of the repository
     under `.dvc/tmp/exps/`; for those the real repository above the copy is

@@ -86,7 +86,7 @@ class FetchParams:
 
 @dataclass
 class FetchReport:
-    """What `fetch` did: the files it brought, with hashes, and the ones it lacks."""
+    """Outcome of `fetch`: the files brought in, with hashes, and the optional ones missing."""
 
     mode: str
     files: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -57,16 +57,16 @@ class ParseResult:
 
 Record = dict[str, Any]
 # A raw reader yields (line number, record); a record of None means the line could
-# not be split into fields, and the string beside it says why.
+# not be split into fields, and the string beside it gives the reason.
 RawRows = Iterator[tuple[int, Record | None, str]]
 
 
 def _tsv_rows(path: Path) -> RawRows:
     """Yield the rows of a tab-separated file with a header line.
 
-    KorSTS and KorNLI hold bare double quotes inside sentences, so the line is split
-    on tabs alone; a CSV reader with quoting on would merge rows. The last line may
-    lack its newline.
+    KorSTS and KorNLI contain bare double quotes inside sentences, so each line is
+    split on tabs alone, because a CSV reader with quoting on would merge rows. The
+    last line may lack its newline.
     """
     with path.open(encoding="utf-8", newline="") as handle:
         header: list[str] | None = None
@@ -359,7 +359,7 @@ def parse_file(
     spec = FORMATS[fmt]
     if spec.task is not None and spec.task != task:
         raise ValueError(
-            f"format '{fmt}' holds {spec.task} data, not {task}; pick a {task} format"
+            f"format '{fmt}' is for {spec.task} data, not {task}; pick a {task} format"
         )
     if spec.mapper is not None:
         mapper = spec.mapper

@@ -59,7 +59,7 @@ def check_files(dataset: DatasetParams, raw_dir: Path, root: Path) -> None:
     """Raise before parsing when any file of `dataset` is missing.
 
     Raises:
-        FileNotFoundError: a file is missing; the message says how to make it.
+        FileNotFoundError: a file is missing. The message gives the command that makes it.
     """
     for split, files in dataset.splits.items():
         for split_file in files:

@@ -33,7 +33,7 @@ class SplitFile:
 
 @dataclass(frozen=True)
 class BuiltinDataset:
-    """A dataset mshc knows: its task, its files per split, and how it is cited."""
+    """A built-in dataset: its task, its files per split, and its source and licence."""
 
     task: Task
     splits: Mapping[str, tuple[SplitFile, ...]]

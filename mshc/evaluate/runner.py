@@ -53,7 +53,7 @@ def variants(full_dim: int, truncate_dims: Sequence[int]) -> list[Variant]:
     for dim in truncate_dims:
         if dim >= full_dim:
             raise ValueError(
-                f"evaluate.truncate_dims holds {dim}, but the embeddings have only "
+                f"evaluate.truncate_dims contains {dim}, but the embeddings have only "
                 f"{full_dim} dims; use sizes below {full_dim}"
             )
         out.append(Variant(f"truncate_{dim}", dim, metrics.FLOAT32_BITS * dim))

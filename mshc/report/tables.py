@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-# Metric keys with the label a reader sees; every one is "higher is better".
+# Metric keys with their labels in the tables. Higher is better for every one.
 METRIC_LABELS = {
     "spearman_cosine": "Spearman",
     "pearson_cosine": "Pearson",

@@ -23,7 +23,7 @@ from mshc.io import repo_root, write_json
 
 logger = logging.getLogger(__name__)
 
-# MLflow 3 sends usage telemetry unless told not to; mshc runs offline by default.
+# MLflow 3 sends usage telemetry unless it is disabled, and mshc runs offline by default.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 EXPERIMENT = "mshc"

@@ -580,7 +580,7 @@ def test_format_unknown_raises(tmp_path):
 def test_format_task_mismatch_raises(tmp_path):
     path = write(tmp_path / "sts-test.tsv", [KORSTS_HEADER])
 
-    with pytest.raises(ValueError, match="format 'korsts-tsv' holds sts data, not"):
+    with pytest.raises(ValueError, match="format 'korsts-tsv' is for sts data, not"):
         parse_file(path, "korsts-tsv", "classification")
 
 

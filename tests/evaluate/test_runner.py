@@ -21,7 +21,7 @@ def test_variants_bits() -> None:
 def test_variants_reject_dim_at_full_size() -> None:
     with pytest.raises(
         ValueError,
-        match=r"evaluate.truncate_dims holds 512, but the embeddings have only 512 dims",
+        match=r"evaluate.truncate_dims contains 512, but the embeddings have only 512 dims",
     ):
         variants(512, (512,))
 
