@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -18,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tqdm.auto import tqdm
 
 from mshc.config import check_keys, check_type, section
 
@@ -134,12 +137,22 @@ def _check_hash(file: UpstreamFile, path: Path, origin: str) -> str:
 
 
 def _download(url: str, dest: Path, timeout: float) -> None:
+    """Download `url` to `dest`, with a progress bar on an interactive terminal."""
     request = urllib.request.Request(url, headers={"User-Agent": "mshc-fetch"})
     with (
         urllib.request.urlopen(request, timeout=timeout) as response,
         dest.open("wb") as out,
+        tqdm(
+            total=int(response.headers.get("Content-Length") or 0) or None,
+            unit="B",
+            unit_scale=True,
+            desc=dest.name,
+            disable=not sys.stderr.isatty(),
+        ) as bar,
     ):
-        shutil.copyfileobj(response, out)
+        for block in iter(lambda: response.read(1 << 16), b""):
+            out.write(block)
+            bar.update(len(block))
 
 
 def _bring(

@@ -357,3 +357,27 @@ def test_params_missing_url_raises():
 
     with pytest.raises(TypeError, match=r"fetch\.sources\.korsts\.sts-test\.tsv\.url"):
         FetchParams.from_params({"fetch": raw})
+
+
+def test_download_real_urlopen_file_urls(tmp_path, monkeypatch):
+    # file:// URLs go through the real urllib download path with no network.
+    monkeypatch.delenv("MSHC_DATA_DIR", raising=False)
+    origin = tmp_path / "origin"
+    (origin / "korsts").mkdir(parents=True)
+    text = "genre\tfilename\tyear\tid\tscore\tsentence1\tsentence2\n" * 3000
+    (origin / "korsts" / "sts-test.tsv").write_text(text, encoding="utf-8")
+    digest = sha256_of(origin / "korsts" / "sts-test.tsv")
+    url = (origin / "korsts" / "sts-test.tsv").as_uri()
+    entry = {"url": url, "sha256": digest}
+    missing = {"url": (origin / "absent.json").as_uri(), "optional": True}
+    sources = {"korsts": {"sts-test.tsv": entry, "absent.json": missing}}
+    params = FetchParams.from_params({"fetch": {"sources": sources}})
+
+    report = fetch(params, tmp_path / "raw", None)
+
+    copied = tmp_path / "raw" / "korsts" / "sts-test.tsv"
+    assert copied.read_text(encoding="utf-8") == text
+    assert report.mode == "download"
+    assert report.files["korsts/sts-test.tsv"]["sha256"] == digest
+    assert report.missing_optional == ["korsts/absent.json"]
+    assert not (tmp_path / "raw" / "korsts" / "absent.json").exists()
