@@ -20,13 +20,13 @@ from mshc.config import (
     section,
 )
 from mshc.data.fetch import FetchParams
+from mshc.data.formats import FORMATS
 from mshc.data.prepare import PrepareParams
 from mshc.data.registry import (
     BUILTIN_DATASETS,
     SplitFile,
     all_dataset_params,
     dataset_params,
-    format_names,
     get_dataset_params,
 )
 from mshc.io import atomic_path, read_json, repo_root, require_file, write_json
@@ -79,7 +79,7 @@ def test_builtin_formats_known():
     for spec in BUILTIN_DATASETS.values():
         for files in spec.splits.values():
             for split_file in files:
-                assert split_file.format in format_names()
+                assert split_file.format in FORMATS
 
 
 def test_dataset_unknown_name_suggests():

@@ -14,6 +14,7 @@ import pandas as pd
 from mshc.config import check_keys, check_seed, check_type, section
 from mshc.data.formats import BadRow, parse_file, read_header
 from mshc.data.registry import SPLITS, DatasetParams
+from mshc.io import read_json
 
 logger = logging.getLogger(__name__)
 
@@ -146,24 +147,24 @@ def prepare(
         read = 0
         for split_file in files:
             path = dataset.resolve(split_file, raw_dir, root)
-            shown = (
+            display_path = (
                 str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
             )
             sources.setdefault(split, []).append(split_file.path)
             result = parse_file(
-                path, split_file.format, dataset.task, dataset.columns, shown
+                path, split_file.format, dataset.task, dataset.columns, display_path
             )
             parts.append(result.table)
             bad.extend(result.bad_rows)
             read += result.rows_read
         table = pd.concat(parts, ignore_index=True)
         size_key = f"datasets.{dataset.name}.{split}_size"
-        kept = subsample(table, dataset.size_of(split), params.seed, split, size_key)
-        tables[split] = kept
+        subset = subsample(table, dataset.size_of(split), params.seed, split, size_key)
+        tables[split] = subset
         splits[split] = {
             "rows_read": read,
             "rows_parsed": len(table),
-            "rows": len(kept),
+            "rows": len(subset),
         }
         logger.info(
             "%s/%s: %d rows read, %d parsed, %d kept",
@@ -171,7 +172,7 @@ def prepare(
             split,
             read,
             len(table),
-            len(kept),
+            len(subset),
         )
     if len(bad) > params.max_bad_rows:
         raise _bad_rows_error(dataset, bad, params.max_bad_rows)
@@ -199,8 +200,6 @@ def load_prepared(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]
         raise FileNotFoundError(
             f"{manifest_path} not found; run 'dvc repro prepare@{folder.name}' first"
         )
-    from mshc.io import read_json
-
     manifest = cast(dict[str, Any], read_json(manifest_path))
     tables = {
         split: pd.read_parquet(folder / f"{split}.parquet")

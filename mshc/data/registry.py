@@ -14,7 +14,7 @@ from mshc.config import (
     section,
     unknown_name_error,
 )
-from mshc.data.formats import COLUMNS, FORMATS, GENERIC_FORMATS, TASKS, Task
+from mshc.data.formats import COLUMNS, GENERIC_FORMATS, TASKS, Task
 
 SPLITS = ("train", "test")
 
@@ -136,6 +136,7 @@ def _custom_dataset(name: str, raw: Mapping[str, Any]) -> DatasetParams:
     task = check_type(raw["task"], str, f"{key}.task")
     if task not in TASKS:
         raise unknown_name_error("task", task, f"{key}.task", TASKS)
+
     fmt = check_type(raw.get("format"), str, f"{key}.format")
     if fmt not in GENERIC_FORMATS:
         raise unknown_name_error("format", fmt, f"{key}.format", GENERIC_FORMATS)
@@ -143,17 +144,20 @@ def _custom_dataset(name: str, raw: Mapping[str, Any]) -> DatasetParams:
         raise ValueError(
             f"{key} has no 'test' file; set {key}.test to the path of the file to score"
         )
+
     splits = {}
     for split in SPLITS:
         if split in raw and raw[split] is not None:
             path = check_type(raw[split], str, f"{key}.{split}")
             splits[split] = (SplitFile(path, fmt),)
+
     columns_raw = check_type(raw.get("columns", {}), dict, f"{key}.columns")
     check_keys(columns_raw, COLUMNS[task], f"{key}.columns")
     columns = {
         c: check_type(columns_raw.get(c, c), str, f"{key}.columns.{c}")
         for c in COLUMNS[task]
     }
+
     if task == "classification" and "train" not in splits:
         raise ValueError(
             f"{key} is a classification dataset without a 'train' file; the probe needs "
@@ -222,8 +226,3 @@ def get_dataset_params(params: Mapping[str, Any], name: str) -> DatasetParams:
             "dataset", name, "the datasets section of params.yaml", raw
         )
     return dataset_params(name, raw[name])
-
-
-def format_names() -> tuple[str, ...]:
-    """Return every known file format name."""
-    return tuple(sorted(FORMATS))

@@ -8,6 +8,7 @@ stage, so mteb scores exactly the vectors mshc stored, with no network.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -43,6 +44,31 @@ class EmbeddingLookup:
         self.index = {text: i for i, text in enumerate(texts)}
         self.embeddings = embeddings
         self.name = name
+
+    def with_embeddings(
+        self, embeddings: npt.NDArray[np.float32], name: str
+    ) -> EmbeddingLookup:
+        """Return a lookup over the same texts, in the same row order, with other vectors."""
+        other = copy.copy(self)
+        other.embeddings = embeddings
+        other.name = name
+        return other
+
+    def of(self, texts: Iterable[str]) -> npt.NDArray[np.float32]:
+        """Return the stored rows for `texts`, in order, shape (len(texts), d).
+
+        Raises:
+            KeyError: a text was not embedded by the encode stage.
+        """
+        rows = []
+        for text in texts:
+            if text not in self.index:
+                raise KeyError(
+                    f"text {text[:60]!r} has no stored embedding; rerun the encode "
+                    f"stage for this dataset"
+                )
+            rows.append(self.index[text])
+        return self.embeddings[rows]
 
     @property
     def mteb_model_meta(self) -> Any:
@@ -85,16 +111,7 @@ class EmbeddingLookup:
         Raises:
             KeyError: a text was not embedded by the encode stage.
         """
-        rows = []
-        for batch in inputs:
-            for text in batch["text"]:
-                if text not in self.index:
-                    raise KeyError(
-                        f"text {text[:60]!r} has no stored embedding; rerun the encode "
-                        f"stage for this dataset"
-                    )
-                rows.append(self.index[text])
-        return self.embeddings[rows]
+        return self.of(text for batch in inputs for text in batch["text"])
 
     def similarity(self, a: Any, b: Any) -> Any:
         """Return the cosine similarity matrix of two batches of embeddings."""

@@ -60,27 +60,8 @@ def variants(full_dim: int, truncate_dims: Sequence[int]) -> list[Variant]:
     return out
 
 
-class Vectors:
-    """Embeddings of one variant, looked up by text."""
-
-    def __init__(self, texts: Sequence[str], matrix: FloatArray) -> None:
-        self.texts = texts
-        self.matrix = matrix
-        self.index = {t: i for i, t in enumerate(texts)}
-
-    def of(self, column: pd.Series) -> FloatArray:
-        """Return the rows embedding each text of `column`, in order."""
-        return self.matrix[[self.index[t] for t in column]]
-
-
-def _score_sts(table: pd.DataFrame, vectors: Vectors) -> dict[str, float]:
-    return metrics.sts_correlations(
-        vectors.of(table["sentence1"]), vectors.of(table["sentence2"]), table["score"]
-    )
-
-
 def _score_pairs(
-    tables: dict[str, pd.DataFrame], vectors: Vectors, params: EvaluateParams
+    tables: dict[str, pd.DataFrame], vectors: EmbeddingLookup, params: EvaluateParams
 ) -> dict[str, float]:
     out: dict[str, float] = {}
     if "train" not in tables:
@@ -105,7 +86,7 @@ def _score_pairs(
 
 
 def _score_classification(
-    tables: dict[str, pd.DataFrame], vectors: Vectors, params: EvaluateParams
+    tables: dict[str, pd.DataFrame], vectors: EmbeddingLookup, params: EvaluateParams
 ) -> dict[str, float]:
     train, test = tables["train"], tables["test"]
     accuracy = metrics.probe_accuracy(
@@ -121,24 +102,20 @@ def _score_classification(
 
 
 def score_variant(
-    dataset: str,
     task: str,
     tables: dict[str, pd.DataFrame],
-    vectors: Vectors,
-    model_name: str,
+    vectors: EmbeddingLookup,
+    mteb_task: Any | None,
     params: EvaluateParams,
 ) -> dict[str, float]:
     """Return every metric of one variant of one dataset.
 
-    STS and pair-classification scores go through mteb; probes use scikit-learn.
+    STS and pair-classification scores go through `mteb_task` when there is one;
+    probes use scikit-learn.
     """
     scores: dict[str, float] = {}
-    test = tables["test"]
-    mteb_task = build_task(dataset, task, test) if task != "classification" else None
     if mteb_task is not None:
-        raw = run_task(
-            mteb_task, EmbeddingLookup(vectors.texts, vectors.matrix, model_name)
-        )
+        raw = run_task(mteb_task, vectors)
         if task == "sts":
             scores["spearman_cosine"] = 100 * raw["cosine_spearman"]
             scores["pearson_cosine"] = 100 * raw["cosine_pearson"]
@@ -168,16 +145,20 @@ def evaluate_dataset(
     dataset, task = manifest["dataset"], manifest["task"]
     full_dim = int(embeddings.shape[1])
     found = variants(full_dim, params.truncate_dims)
+    # The mteb task and the text index are the same for every variant, so both are
+    # built once. mteb 2.26 unloads only data it loaded itself, so the task stays set.
+    mteb_task = (
+        build_task(dataset, task, tables["test"]) if task != "classification" else None
+    )
+    lookup = EmbeddingLookup(texts, embeddings, f"mshc/{encoder}/{dataset}")
     rows: dict[str, dict[str, float]] = {}
     for variant in found:
         if variant.name == "full":
             matrix = metrics.l2_normalize(embeddings)
         else:
             matrix = metrics.truncate(embeddings, variant.dim)
-        name = f"mshc/{encoder}/{dataset}/{variant.name}"
-        scores = score_variant(
-            dataset, task, tables, Vectors(texts, matrix), name, params
-        )
+        vectors = lookup.with_embeddings(matrix, f"{lookup.name}/{variant.name}")
+        scores = score_variant(task, tables, vectors, mteb_task, params)
         row: dict[str, float] = {
             "dim": variant.dim,
             "bits_per_vector": variant.bits_per_vector,
@@ -194,15 +175,18 @@ def evaluate_dataset(
             variant.name,
             {k: round(v, 2) for k, v in scores.items()},
         )
-    _add_retention(rows, MAIN_SCORE[task])
+    main = (
+        MAIN_SCORE[task]
+        if MAIN_SCORE[task] in rows["full"]
+        else _first_score(rows["full"])
+    )
+    _add_retention(rows, main)
     return {
         "dataset": dataset,
         "task": task,
         "encoder": encoder,
         "full_dim": full_dim,
-        "main_score": MAIN_SCORE[task]
-        if MAIN_SCORE[task] in rows["full"]
-        else _first_score(rows["full"]),
+        "main_score": main,
         "protocols": {k: v for k, v in PROTOCOLS.items() if k in rows["full"]},
         "files": manifest.get("files", {}),
         "test_rows": len(tables["test"]),
@@ -220,8 +204,6 @@ def _first_score(row: dict[str, float]) -> str:
 
 def _add_retention(rows: dict[str, dict[str, float]], main: str) -> None:
     full = rows["full"]
-    if main not in full:
-        main = _first_score(full)
     for row in rows.values():
         for key in SCORE_KEYS:
             if key in row and key in full:
