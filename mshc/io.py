@@ -19,19 +19,19 @@ def repo_root(start: Path | None = None) -> Path:
     """Return the folder that contains `dvc.yaml`, searching upwards from `start`.
 
     Experiments queued with `dvc exp run --queue` run in a copy of the repository
-    under `.dvc/tmp/exps/`; for those the real repository above the copy is
+    under `.dvc/tmp/exps/`. For those the real repository above the copy is
     returned, so that every run logs into one MLflow database.
     """
-    here = (start or Path.cwd()).resolve()
-    parts = here.parts
+    start_dir = (start or Path.cwd()).resolve()
+    parts = start_dir.parts
     if ".dvc" in parts:
         index = parts.index(".dvc")
         if parts[index + 1 : index + 3] == ("tmp", "exps"):
             return Path(*parts[:index])
-    for folder in (here, *here.parents):
+    for folder in (start_dir, *start_dir.parents):
         if (folder / "dvc.yaml").is_file():
             return folder
-    return here
+    return start_dir
 
 
 @contextmanager

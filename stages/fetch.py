@@ -1,7 +1,7 @@
 """dvc.yaml stage `fetch`: bring the upstream files of every source into data/raw/.
 
 Files are copied from $MSHC_DATA_DIR when it is set, else downloaded from the URLs
-in params.yaml; either way their SHA-256 is checked when params give one.
+in params.yaml. Either way, each SHA-256 is checked when params give one.
 """
 
 from __future__ import annotations

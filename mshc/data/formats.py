@@ -56,8 +56,8 @@ class ParseResult:
 
 
 Record = dict[str, Any]
-# A raw reader yields (line number, record); a record of None means the line could
-# not be split into fields, and the string beside it gives the reason.
+# A raw reader yields (line number, record, reason). The record is None when the line
+# could not be split into fields, and the reason then names the problem.
 RawRows = Iterator[tuple[int, Record | None, str]]
 
 

