@@ -15,7 +15,7 @@ from mshc.track import StageRun, setup_logging
 
 
 def main() -> None:
-    """Evaluate one dataset with its task's protocols and write metrics/evaluate-<dataset>.json."""
+    """Evaluate one dataset with its task's protocols and write metrics/evaluate/<dataset>.json."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset", help="a key of the datasets section of params.yaml")
     parser.add_argument(
@@ -41,7 +41,7 @@ def main() -> None:
         record = evaluate_dataset(
             manifest, tables, texts, embeddings, meta["encoder"], settings
         )
-        out = Path(f"metrics/evaluate-{args.dataset}.json")
+        out = Path(f"metrics/evaluate/{args.dataset}.json")
         write_json(out, record)
         run.log_metrics(record["variants"])
         run.log_artifact(out)

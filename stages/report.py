@@ -8,6 +8,14 @@ from pathlib import Path
 
 from mshc.config import load_params, section
 from mshc.io import atomic_path, write_text
+from mshc.report.compression import (
+    ablation_markdown,
+    ablation_rows,
+    ablation_table,
+    load_folder,
+    sweep_markdown,
+    sweep_rows,
+)
 from mshc.report.tables import load_records, long_table, markdown
 from mshc.track import StageRun, setup_logging
 
@@ -15,7 +23,7 @@ logger = logging.getLogger("stages.report")
 
 
 def main() -> None:
-    """Write reports/evaluation.md and reports/evaluation.csv."""
+    """Write the evaluation, ablation and MRL sweep tables to reports/ as Markdown and CSV."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--params", type=Path, default=Path("params.yaml"), help="params file"
@@ -36,13 +44,35 @@ def main() -> None:
         write_text(args.out / "evaluation.md", markdown(records, title))
         with atomic_path(args.out / "evaluation.csv") as tmp:
             long_table(records).to_csv(tmp, index=False, float_format="%.4f")
-        run.log_metrics({"datasets": len(records)})
-        run.log_artifact(args.out / "evaluation.md")
-        run.log_artifact(args.out / "evaluation.csv")
+        ablations = load_folder(args.metrics / "compress")
+        sweeps = load_folder(args.metrics / "sweep")
+        encoder = ", ".join(sorted({r["encoder"] for r in records}))
+        long = ablation_rows(records, ablations)
+        write_text(
+            args.out / "ablations.md", ablation_markdown(ablation_table(long), encoder)
+        )
+        with atomic_path(args.out / "ablations.csv") as tmp:
+            long.to_csv(tmp, index=False, float_format="%.4f")
+        sweep = sweep_rows(sweeps)
+        write_text(args.out / "mrl_sweep.md", sweep_markdown(sweep))
+        with atomic_path(args.out / "mrl_sweep.csv") as tmp:
+            sweep.to_csv(tmp, index=False, float_format="%.4f")
+        run.log_metrics(
+            {
+                "datasets": len(records),
+                "ablations": len(ablations),
+                "sweeps": len(sweeps),
+            }
+        )
+        for name in ("evaluation", "ablations", "mrl_sweep"):
+            run.log_artifact(args.out / f"{name}.md")
+            run.log_artifact(args.out / f"{name}.csv")
     logger.info(
-        "wrote %s/evaluation.md and evaluation.csv from %d datasets",
+        "wrote %s/: %d datasets, %d ablations, %d sweep methods",
         args.out,
         len(records),
+        len(ablations),
+        len(sweeps),
     )
 
 

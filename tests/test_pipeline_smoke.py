@@ -32,6 +32,52 @@ def _dvc(
     )
 
 
+# A ladder and baselines small enough for a corpus of about 210 texts; each ladder step
+# stores fewer bits than its parent (512 -> 8 -> 8 -> 4).
+SMALL_ABLATIONS = {
+    "mrl": {
+        "parent": "full",
+        "group": "ladder",
+        "chain": [
+            {
+                "kind": "mrl",
+                "method": "adaptor",
+                "dim": 16,
+                "dims": [32, 16],
+                "hidden": 32,
+                "epochs": 2,
+            }
+        ],
+    },
+    "mrl_vq": {
+        "parent": "mrl",
+        "group": "ladder",
+        "chain": [{"kind": "vq", "groups": 4, "codebook_size": 4, "epochs": 2}],
+    },
+    "mrl_vq_pq": {
+        "parent": "mrl_vq",
+        "group": "ladder",
+        "chain": [{"kind": "pq", "m": 4, "nbits": 2}],
+    },
+    "mrl_vq_pq_sae": {
+        "parent": "mrl_vq_pq",
+        "group": "ladder",
+        "chain": [{"kind": "sae", "hidden": 8, "k": 1, "value_bits": 1, "epochs": 2}],
+    },
+    "int8": {"parent": "full", "group": "baseline", "chain": [{"kind": "int8"}]},
+    "truncate32_binary": {
+        "parent": "full",
+        "group": "baseline",
+        "chain": [{"kind": "mrl", "method": "truncate", "dim": 32}, {"kind": "binary"}],
+    },
+    "pq_8": {
+        "parent": "full",
+        "group": "baseline",
+        "chain": [{"kind": "pq", "m": 4, "nbits": 2}],
+    },
+}
+
+
 def _make_repo(tmp_path: Path, upstream: Path) -> Path:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -44,7 +90,7 @@ def _make_repo(tmp_path: Path, upstream: Path) -> Path:
     custom = repo / "data" / "custom"
     custom.mkdir(parents=True)
     rows = ["review,stars"] + [
-        f'"좋아요, 정말 {i}",5' if i % 2 else f"별로예요 {i},1" for i in range(24)
+        f'"좋아요, 정말 {i}",5' if i % 2 else f"별로예요 {i},1" for i in range(200)
     ]
     (custom / "train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (custom / "test.csv").write_text("\n".join(rows[:13]) + "\n", encoding="utf-8")
@@ -68,6 +114,15 @@ def _make_repo(tmp_path: Path, upstream: Path) -> Path:
         },
     }
     params["evaluate"]["truncate_dims"] = [64]
+    params["corpus"] = {
+        # The 200 custom reviews make the corpus big enough for 2-bit PQ (156).
+        "sources": ["korsts:train", "my-reviews:train"],
+        "pairs": "korsts:train",
+        "max_texts": None,
+        "seed": 0,
+    }
+    params["ablations"] = SMALL_ABLATIONS
+    params["sweep"] = {"ablation": "mrl", "methods": ["truncate", "pca", "adaptor"]}
     (repo / "params.yaml").write_text(
         yaml.safe_dump(params, allow_unicode=True), encoding="utf-8"
     )
@@ -87,7 +142,7 @@ def test_pipeline_end_to_end(tmp_path: Path, upstream_dir: Path) -> None:
     datasets = ("klue-sts", "korsts", "klue-nli", "nsmc", "my-reviews")
     for name in datasets:
         record = json.loads(
-            (repo / "metrics" / f"evaluate-{name}.json").read_text(encoding="utf-8")
+            (repo / "metrics" / "evaluate" / f"{name}.json").read_text(encoding="utf-8")
         )
         assert set(record["variants"]) == {"full", "truncate_64"}
         assert record["variants"]["full"]["retention"] == pytest.approx(100.0)
@@ -97,18 +152,43 @@ def test_pipeline_end_to_end(tmp_path: Path, upstream_dir: Path) -> None:
     assert "my-reviews" in (repo / "reports" / "evaluation.md").read_text(
         encoding="utf-8"
     )
+    bits = {}
+    for name in SMALL_ABLATIONS:
+        record = json.loads(
+            (repo / "metrics" / "compress" / f"{name}.json").read_text(encoding="utf-8")
+        )
+        assert set(record["datasets"]) == set(datasets)
+        bits[name] = record["bits_per_vector"]
+    assert bits == {
+        "mrl": 512,
+        "mrl_vq": 8,
+        "mrl_vq_pq": 8,
+        "mrl_vq_pq_sae": 4,
+        "int8": 4096,
+        "truncate32_binary": 32,
+        "pq_8": 8,
+    }
+    ablations = (repo / "reports" / "ablations.md").read_text(encoding="utf-8")
+    assert "| mrl_vq_pq_sae | ladder |" in ablations
+    sweep = json.loads(
+        (repo / "metrics" / "sweep" / "adaptor.json").read_text(encoding="utf-8")
+    )
+    assert set(sweep["datasets"]["klue-sts"]) == {"32", "16"}
 
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("mshc")
-    runs = client.search_runs([experiment.experiment_id], max_results=100)
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
     stages = sorted(r.data.tags["dvc_stage"] for r in runs)
     expected = sorted(
         [
             "fetch",
             "report",
+            "corpus",
             *(f"{s}@{n}" for s in ("prepare", "encode", "evaluate") for n in datasets),
+            *(f"compress@{n}" for n in SMALL_ABLATIONS),
+            *(f"sweep@{m}" for m in ("truncate", "pca", "adaptor")),
         ]
     )
     assert stages == expected
@@ -121,3 +201,18 @@ def test_pipeline_end_to_end(tmp_path: Path, upstream_dir: Path) -> None:
     second = _dvc(repo, "repro", env=env)
     assert second.returncode == 0
     assert "Running stage" not in second.stdout
+
+    # A change to one codec's params reruns only its ablation and the report.
+    params = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))
+    params["ablations"]["mrl_vq_pq_sae"]["chain"][0]["epochs"] = 3
+    (repo / "params.yaml").write_text(
+        yaml.safe_dump(params, allow_unicode=True), encoding="utf-8"
+    )
+    third = _dvc(repo, "repro", env=env)
+    assert third.returncode == 0, third.stdout + third.stderr
+    ran = sorted(
+        line.split("'")[1]
+        for line in third.stdout.splitlines()
+        if line.startswith("Running stage")
+    )
+    assert ran == ["compress@mrl_vq_pq_sae", "report"]

@@ -1,7 +1,7 @@
 """The codec contract shared by every compression stage, and the chain that runs them.
 
 A codec maps float32 vectors `(n, d)` to stored codes and back. Codes are either
-float arrays (a kept MRL prefix) or `uint8` rows holding bit-packed integers, so the
+float arrays (a kept MRL prefix) or `uint8` rows of bit-packed integers, so the
 bytes of a code row are exactly `ceil(bits_per_vector / 8)`. Everything a codec learns
 is returned by `state()` as numpy arrays, and their total size is its model bytes.
 """
@@ -141,7 +141,7 @@ def bits_for_count(count: int) -> int:
 def pack_bits(values: np.ndarray, width: int) -> npt.NDArray[np.uint8]:
     """Pack non-negative integers `(n, k)` of `width` bits each into `uint8` rows.
 
-    Row i holds its k values back to back, most significant bit first, padded with
+    Row i contains its k values back to back, most significant bit first, padded with
     zero bits to `ceil(k * width / 8)` bytes.
 
     Raises:

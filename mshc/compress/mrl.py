@@ -510,7 +510,8 @@ class _AdaptorProblem:
         centered = x.astype(np.float64) - mean
         self.z = torch.from_numpy((centered @ self.basis.T).astype(np.float32))
         self.u = torch.from_numpy((centered / self.mlp_scale).astype(np.float32))
-        self.x = torch.from_numpy(x)
+        # A copy, because torch cannot wrap read-only arrays such as memory maps.
+        self.x = torch.from_numpy(np.array(x, dtype=np.float32))
         self.pairs = None
         if pairs is not None and len(pairs.scores) >= 2:
             self.pairs = (

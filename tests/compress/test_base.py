@@ -35,7 +35,9 @@ def test_bits_for_count() -> None:
 
 
 def test_build_codec_unknown_kind() -> None:
-    with pytest.raises(ValueError, match=r"unknown codec kind 'pqq'.*did you mean 'pq'"):
+    with pytest.raises(
+        ValueError, match=r"unknown codec kind 'pqq'.*did you mean 'pq'"
+    ):
         build_codec({"kind": "pqq"}, "ablations.x.chain[0]")
 
 
@@ -45,7 +47,9 @@ def test_build_codec_missing_kind() -> None:
 
 
 def test_build_codec_unknown_param() -> None:
-    with pytest.raises(ValueError, match=r"unknown pq param 'nbit'.*did you mean 'nbits'"):
+    with pytest.raises(
+        ValueError, match=r"unknown pq param 'nbit'.*did you mean 'nbits'"
+    ):
         build_codec({"kind": "pq", "m": 8, "nbit": 8}, "ablations.x.chain[0]")
 
 

@@ -82,9 +82,9 @@ def classification_record():
 def metrics_dir(tmp_path: Path) -> Path:
     """A metrics folder with evaluate files for nsmc and korsts, and one other file."""
     folder = tmp_path / "metrics"
-    folder.mkdir()
+    (folder / "evaluate").mkdir(parents=True)
     for record in (classification_record(), sts_record()):
-        path = folder / f"evaluate-{record['dataset']}.json"
+        path = folder / "evaluate" / f"{record['dataset']}.json"
         path.write_text(json.dumps(record), encoding="utf-8")
     (folder / "prepare-nsmc.json").write_text("{}", encoding="utf-8")
     return folder
@@ -106,7 +106,7 @@ def test_load_records_empty_raises(tmp_path):
         load_records(tmp_path)
 
     message = str(info.value)
-    assert f"no evaluate-*.json in {tmp_path}" in message
+    assert f"no *.json in {tmp_path / 'evaluate'}" in message
     assert "run 'dvc repro' first" in message
 
 
