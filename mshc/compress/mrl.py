@@ -515,9 +515,9 @@ class _AdaptorProblem:
         self.pairs = None
         if pairs is not None and len(pairs.scores) >= 2:
             self.pairs = (
-                torch.as_tensor(np.asarray(pairs.left), dtype=torch.long),
-                torch.as_tensor(np.asarray(pairs.right), dtype=torch.long),
-                torch.as_tensor(np.asarray(pairs.scores), dtype=torch.float32),
+                torch.as_tensor(np.array(pairs.left), dtype=torch.long),
+                torch.as_tensor(np.array(pairs.right), dtype=torch.long),
+                torch.as_tensor(np.array(pairs.scores), dtype=torch.float32),
             )
         # L starts as the PCA map (whitened or not) of the first `width` components.
         start = np.zeros((codec.width, x.shape[1]))

@@ -24,6 +24,7 @@ from mshc.compress.base import (
     pack_bits,
     unpack_bits,
 )
+from mshc.compress.threads import one_thread
 from mshc.config import check_positive_int, check_seed, check_type
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,10 @@ class TopKSAE(Codec):
 
     def fit(self, x: FloatArray, pairs: Pairs | None = None) -> TopKSAE:
         """Train the autoencoder on `x` and set the value range. `pairs` is ignored."""
+        with one_thread():
+            return self._fit(x)
+
+    def _fit(self, x: FloatArray) -> TopKSAE:
         x = np.ascontiguousarray(x, dtype=np.float32)
         n, dim = x.shape
         self.check(n, dim, self.key)

@@ -25,6 +25,7 @@ from mshc.compress.base import (
     pack_bits,
     unpack_bits,
 )
+from mshc.compress.threads import one_thread
 from mshc.config import check_positive_int, check_seed, check_type
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,10 @@ class SoftToHardVQ(Codec):
 
     def fit(self, x: FloatArray, pairs: Pairs | None = None) -> SoftToHardVQ:
         """Learn the codebooks from `x` by soft-to-hard annealing. `pairs` is ignored."""
+        with one_thread():
+            return self._fit(x)
+
+    def _fit(self, x: FloatArray) -> SoftToHardVQ:
         x = np.ascontiguousarray(x, dtype=np.float32)
         n, dim = x.shape
         self.check(n, dim, self.key)
