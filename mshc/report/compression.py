@@ -204,7 +204,9 @@ def sweep_rows(sweeps: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def sweep_table(long: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Return methods x compression ratios for one dataset, cells "score (retention %)"."""
-    part = long[long["dataset"] == dataset].sort_values("dim", ascending=False)
+    part = long[long["dataset"] == dataset].sort_values(
+        "dim", ascending=False, kind="stable"
+    )
     part = part.assign(
         ratio=[
             f"{r:.3g}x ({d} dims)"
