@@ -46,6 +46,7 @@ def setup_logging(verbose: bool = False) -> None:
         "alembic",
         "mlflow",
         "sentence_transformers",
+        "faiss",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
