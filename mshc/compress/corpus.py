@@ -91,7 +91,7 @@ def build_corpus(
 
 
 def _lookup(texts: list[str], settings: CorpusParams, folder: Path) -> FloatArray:
-    wanted = {t: i for i, t in enumerate(texts)}
+    row_of = {t: i for i, t in enumerate(texts)}
     out = np.zeros((len(texts), 0), dtype=np.float32)
     found = np.zeros(len(texts), dtype=bool)
     names = {d for d, _ in settings.sources}
@@ -102,7 +102,7 @@ def _lookup(texts: list[str], settings: CorpusParams, folder: Path) -> FloatArra
         if out.shape[1] == 0:
             out = np.zeros((len(texts), matrix.shape[1]), dtype=np.float32)
         for row, text in enumerate(stored):
-            i = wanted.get(text)
+            i = row_of.get(text)
             if i is not None and not found[i]:
                 out[i] = matrix[row]
                 found[i] = True

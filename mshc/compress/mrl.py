@@ -631,18 +631,14 @@ def _train_adaptor(
     CoSENT loss on a batch of pairs, each averaged over the prefixes in `dims`.
     The learning rate decays from `lr` to 0 on a cosine schedule.
     """
-    import torch
+    from mshc.compress.threads import one_thread
 
     # Each step multiplies matrices of about 256 x 512, too small to gain much
     # from more threads, while threads that wait for busy cores stall every step.
     # Measured with tests/compress/test_mrl.py on 2 cores shared with other jobs:
     # 114 s with torch's default of one thread per core, 15 s with one thread.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         return _train_on_one_thread(codec, x, pairs)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train_on_one_thread(

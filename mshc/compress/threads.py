@@ -1,7 +1,7 @@
 """Run torch training on one CPU thread, for codes that repeat exactly under a seed.
 
-With several threads, torch's CPU kernels can sum in a different order on each run:
-a TopK SAE fitted twice on the same 10,383 x 64 vectors with 2 threads gave different
+With several threads, torch's CPU kernels can sum in a different order on each run.
+A TopK SAE fitted twice on the same 10,383 x 64 vectors with 2 threads gave different
 codes, and with 1 thread identical ones (torch 2.13 CPU, 2 cores).
 """
 
